@@ -1,0 +1,190 @@
+// loupe-cli: Loupe without a window. Lists tasks from plugin manifests and runs them on files.
+// Exit codes are documented in docs/cli.md.
+
+#include <CLI/CLI.hpp>
+#include <QCoreApplication>
+
+#include <csignal>
+#include <cstdio>
+#include <iostream>
+#include <unistd.h>
+
+#include "ProgressBar.h"
+#include "core/Device.h"
+#include "host/PluginHost.h"
+#include "host/TaskRunner.h"
+
+using namespace loupe;
+
+namespace {
+
+enum Exit { Ok = 0, Internal = 1, Usage = 2, BadInput = 3, TaskFailed = 4, NoDevice = 5, PluginFailed = 6,
+            OutputFailed = 7, Cancelled = 130 };
+
+CancelToken g_cancel;
+
+void onInterrupt(int) {
+  g_cancel.cancel();
+  std::signal(SIGINT, SIG_DFL);  // a second Ctrl+C ends the process at once
+}
+
+int fail(int code, const std::string& message) {
+  std::fprintf(stderr, "loupe-cli: error: %s\n", message.c_str());
+  return code;
+}
+
+int exitFor(host::RunStage stage, const Error& e) {
+  if (e.code == ErrorCode::Cancelled) return Cancelled;
+  switch (stage) {
+    case host::RunStage::Usage: return Usage;
+    case host::RunStage::Device: return NoDevice;
+    case host::RunStage::Input: return BadInput;
+    case host::RunStage::Plugin: return PluginFailed;
+    case host::RunStage::Task: return e.code == ErrorCode::Internal ? Internal : TaskFailed;
+    case host::RunStage::Output: return OutputFailed;
+  }
+  return Internal;
+}
+
+nlohmann::json taskJson(const host::TaskRef& t) {
+  nlohmann::json params = nlohmann::json::array();
+  for (const auto& p : t.spec->params) {
+    nlohmann::json j = {{"id", p.id}, {"title", p.title}, {"type", sdk::paramTypeName(p.type)},
+                        {"default", sdk::paramToString(p.defaultValue)}};
+    if (p.min) j["min"] = *p.min;
+    if (p.max) j["max"] = *p.max;
+    if (!p.choices.empty()) j["choices"] = p.choices;
+    params.push_back(j);
+  }
+  return {{"id", t.spec->id}, {"title", t.spec->title}, {"plugin", t.plugin->manifest.id},
+          {"inputs", t.spec->inputs}, {"outputs", t.spec->outputs}, {"parameters", params}};
+}
+
+int listTasks(host::PluginHost& host, bool json) {
+  const auto tasks = host.tasks();
+  if (json) {
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& t : tasks) arr.push_back(taskJson(t));
+    std::cout << arr.dump(2) << "\n";
+    return Ok;
+  }
+  if (tasks.empty()) {
+    std::cerr << "loupe-cli: no tasks: no valid plugins in " << host.searchPaths().join(":").toStdString()
+              << " (see `loupe-cli plugins`)\n";
+    return PluginFailed;
+  }
+  for (const auto& t : tasks) {
+    std::cout << t.spec->id << "\t" << t.spec->title << "\n";
+    for (const auto& p : t.spec->params) {
+      std::cout << "    --param " << p.id << "=" << sdk::paramToString(p.defaultValue) << "\t(" << sdk::paramTypeName(p.type);
+      if (p.min || p.max)
+        std::cout << ", " << (p.min ? sdk::paramToString(*p.min) : "") << ".." << (p.max ? sdk::paramToString(*p.max) : "");
+      if (!p.choices.empty()) {
+        std::cout << ":";
+        for (const auto& c : p.choices) std::cout << " " << c;
+      }
+      std::cout << ") " << p.title << "\n";
+    }
+  }
+  return Ok;
+}
+
+int listPlugins(host::PluginHost& host, bool json) {
+  nlohmann::json arr = nlohmann::json::array();
+  for (const auto& p : host.plugins()) {
+    const char* state = host::pluginStateName(p->state);
+    if (json) {
+      arr.push_back({{"path", p->path.toStdString()}, {"id", p->manifest.id}, {"version", p->manifest.version},
+                     {"state", state}, {"error", p->error}});
+    } else {
+      std::cout << (p->manifest.id.empty() ? "?" : p->manifest.id) << "\t" << state << "\t" << p->path.toStdString();
+      if (!p->error.empty()) std::cout << "\n    " << p->error;
+      std::cout << "\n";
+    }
+  }
+  if (json) std::cout << arr.dump(2) << "\n";
+  else if (host.plugins().empty())
+    std::cout << "no plugins found in " << host.searchPaths().join(":").toStdString() << "\n";
+  return Ok;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  QCoreApplication app(argc, argv);
+  QCoreApplication::setApplicationName("loupe-cli");
+
+  CLI::App cli{"Loupe analysis workbench, headless.\nExit codes: 0 ok, 1 internal error, 2 usage, 3 bad input, "
+               "4 task failed, 5 device unavailable, 6 plugin error, 7 cannot write output, 130 cancelled."};
+  cli.set_version_flag("--version", host::loupeVersion());
+  cli.require_subcommand(1);
+  std::vector<std::string> pluginDirs;
+  cli.add_option("--plugin-dir", pluginDirs, "Extra folder to search for plugins (searched first)");
+
+  bool json = false;
+  auto* tasksCmd = cli.add_subcommand("tasks", "List the tasks the installed plugins offer");
+  tasksCmd->add_flag("--json", json, "Machine-readable output");
+  auto* pluginsCmd = cli.add_subcommand("plugins", "List plugins, including broken ones and why");
+  pluginsCmd->add_flag("--json", json, "Machine-readable output");
+
+  host::RunRequest req;
+  std::string outDir;
+  std::vector<std::string> paramTexts;
+  int threads = 0;
+  bool quiet = false;
+  auto* runCmd = cli.add_subcommand("run", "Run a task on an input and write its layers to files");
+  runCmd->add_option("task", req.taskId, "Task id, e.g. forgery.ela (see `loupe-cli tasks`)")->required();
+  runCmd->add_option("input", req.inputPath, "Input image")->required();
+  runCmd->add_option("--out,-o", outDir, "Folder for the results (created if missing)")->required();
+  runCmd->add_option("--param,-p", paramTexts, "Task parameter as name=value (repeatable)");
+  runCmd->add_option("--device", req.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  runCmd->add_option("--threads", threads, "CPU threads (default: one per core)");
+  runCmd->add_flag("--json", json, "Print the result description (result.json) on stdout");
+  runCmd->add_flag("--quiet,-q", quiet, "No progress bar");
+
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = cli.exit(e);
+    return code == 0 ? Ok : Usage;
+  }
+
+  host::PluginHost host;
+  QStringList paths;
+  for (const auto& d : pluginDirs) paths << QString::fromStdString(d);
+  host.setSearchPaths(paths + host::PluginHost::defaultSearchPaths());
+  host.scan();
+
+  if (*tasksCmd) return listTasks(host, json);
+  if (*pluginsCmd) return listPlugins(host, json);
+
+  for (const auto& text : paramTexts) {
+    const auto eq = text.find('=');
+    if (eq == std::string::npos || eq == 0) return fail(Usage, "--param expects name=value, got '" + text + "'");
+    req.params.emplace_back(text.substr(0, eq), text.substr(eq + 1));
+  }
+  if (threads < 0) return fail(Usage, "--threads must be positive");
+  configureThreads(threads);
+
+  host::RunStage stage = host::RunStage::Usage;
+  auto plan = host::planRun(host, req, &stage);
+  if (!plan) return fail(exitFor(stage, plan.error()), plan.error().message);
+  for (const auto& w : plan->input.source.warnings) std::fprintf(stderr, "loupe-cli: warning: %s\n", w.c_str());
+
+  std::signal(SIGINT, onInterrupt);
+  cli::ProgressBar bar(stderr, !quiet && isatty(STDERR_FILENO));
+  Progress progress([&bar](double f, const std::string& s) { bar.update(f, s); });
+  auto outcome = host::executeRun(*plan, g_cancel, progress);
+  bar.finish();
+  if (!outcome) return fail(exitFor(host::RunStage::Task, outcome.error()), plan->spec.id + ": " + outcome.error().message);
+
+  auto written = host::writeRun(*plan, *outcome, outDir);
+  if (!written) return fail(OutputFailed, written.error().message);
+  if (json) {
+    std::cout << written->dump(2) << "\n";
+  } else if (!quiet) {
+    std::fprintf(stderr, "%s: %zu layer(s) written to %s in %.2f s on %s\n", plan->spec.id.c_str(),
+                 outcome->layers.size(), outDir.c_str(), outcome->seconds, plan->deviceName.c_str());
+  }
+  return Ok;
+}

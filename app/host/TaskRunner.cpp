@@ -1,0 +1,149 @@
+#include "TaskRunner.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "core/Device.h"
+#include "io/ImageReader.h"
+#include "io/ImageWriter.h"
+
+namespace loupe::host {
+namespace fs = std::filesystem;
+
+std::string loupeVersion() { return LOUPE_VERSION; }
+
+Result<RunPlan> planRun(PluginHost& host, const RunRequest& request, RunStage* failedStage) {
+  auto fail = [&](RunStage stage, Error e) -> Result<RunPlan> {
+    if (failedStage) *failedStage = stage;
+    return e;
+  };
+  RunPlan plan;
+  const TaskRef ref = host.findTask(request.taskId);
+  if (!ref.spec) {
+    std::string known;
+    for (const auto& t : host.tasks()) known += (known.empty() ? "" : ", ") + t.spec->id;
+    return fail(RunStage::Usage, {ErrorCode::NotFound, "Unknown task '" + request.taskId + "'" +
+                                                           (known.empty() ? " (no plugins found)" : " (available: " + known + ")")});
+  }
+  plan.spec = *ref.spec;
+  plan.pluginId = ref.plugin->manifest.id;
+  plan.pluginVersion = ref.plugin->manifest.version;
+  if (std::find(plan.spec.inputs.begin(), plan.spec.inputs.end(), "image") == plan.spec.inputs.end())
+    return fail(RunStage::Usage, {ErrorCode::InvalidArgument, "Task " + plan.spec.id + " does not take a single image"});
+
+  auto params = plan.spec.resolve(request.params);
+  if (!params) return fail(RunStage::Usage, params.error());
+  plan.params = std::move(*params);
+
+  auto device = DeviceRequest::parse(request.device);
+  if (!device) return fail(RunStage::Usage, device.error());
+  plan.device = *device;
+  auto resolved = resolveDevice(plan.device);
+  if (!resolved) return fail(RunStage::Device, resolved.error());
+  plan.deviceName = resolved->str();
+
+  auto image = io::loadImage(request.inputPath);
+  if (!image) return fail(RunStage::Input, image.error());
+  plan.input = std::move(*image);
+
+  auto task = host.createTask(plan.spec.id);
+  if (!task) return fail(RunStage::Plugin, task.error());
+  plan.task = std::move(*task);
+  return plan;
+}
+
+Result<RunOutcome> executeRun(RunPlan& plan, const CancelToken& cancel, const Progress& progress) {
+  sdk::TaskContext context{cancel, progress, plan.device};
+  sdk::TaskInput input{plan.input};
+  const auto start = std::chrono::steady_clock::now();
+  Result<std::vector<Layer>> layers = Error{ErrorCode::Internal, "task did not run"};
+  try {
+    layers = plan.task->run(input, plan.params, context);
+  } catch (const std::exception& e) {
+    return Error{ErrorCode::Internal, "Task " + plan.spec.id + " failed unexpectedly: " + e.what()};
+  } catch (...) {
+    return Error{ErrorCode::Internal, "Task " + plan.spec.id + " failed unexpectedly"};
+  }
+  if (!layers) return layers.error();
+  if (cancel.isCancelled()) return Error::cancelled();
+  RunOutcome outcome;
+  outcome.layers = std::move(*layers);
+  outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return outcome;
+}
+
+nlohmann::json describeRun(const RunPlan& plan, const RunOutcome& outcome,
+                           const std::vector<std::vector<std::string>>& layerFiles) {
+  using nlohmann::json;
+  const Image& in = plan.input;
+  json params = json::object();
+  for (const auto& [k, v] : plan.params) {
+    if (const auto* b = std::get_if<bool>(&v)) params[k] = *b;
+    else if (const auto* i = std::get_if<std::int64_t>(&v)) params[k] = *i;
+    else if (const auto* d = std::get_if<double>(&v)) params[k] = *d;
+    else params[k] = std::get<std::string>(v);
+  }
+  json layers = json::array();
+  for (std::size_t i = 0; i < outcome.layers.size(); ++i) {
+    const Layer& l = outcome.layers[i];
+    json j = {{"id", l.id}, {"title", l.title}, {"kind", l.kind()}};
+    if (i < layerFiles.size()) {
+      json files = json::array();
+      for (const auto& f : layerFiles[i]) files.push_back(fs::path(f).filename().string());
+      j["files"] = files;
+    }
+    if (const auto* h = std::get_if<Heatmap>(&l.payload)) {
+      j["width"] = h->width;
+      j["height"] = h->height;
+      j["range"] = {h->rangeMin, h->rangeMax};
+      j["colormap"] = colormapName(h->colormap);
+      j["unit"] = h->unit;
+    } else if (const auto* t = std::get_if<Table>(&l.payload)) {
+      j["columns"] = t->columns;
+      j["rows"] = t->rows;
+    }
+    layers.push_back(j);
+  }
+  return {{"loupe_version", loupeVersion()},
+          {"task", plan.spec.id},
+          {"task_title", plan.spec.title},
+          {"plugin", {{"id", plan.pluginId}, {"version", plan.pluginVersion}}},
+          {"input",
+           {{"path", in.source.path},
+            {"sha256", in.source.sha256},
+            {"format", in.source.format},
+            {"width", in.width()},
+            {"height", in.height()},
+            {"channels", in.channels()},
+            {"depth", pixelDepthName(in.depth())},
+            {"exif_orientation", in.source.exifOrientation},
+            {"warnings", in.source.warnings}}},
+          {"parameters", params},
+          {"device", plan.deviceName},
+          {"seconds", outcome.seconds},
+          {"layers", layers}};
+}
+
+Result<nlohmann::json> writeRun(const RunPlan& plan, const RunOutcome& outcome, const std::string& outDir) {
+  std::vector<std::vector<std::string>> files;
+  for (const Layer& layer : outcome.layers) {
+    auto written = io::exportLayer(layer, outDir);
+    if (!written) return written.error();
+    files.push_back(*written);
+  }
+  nlohmann::json doc = describeRun(plan, outcome, files);
+  const fs::path path = fs::path(outDir) / "result.json";
+  const fs::path tmp = fs::path(outDir) / ".result.json.tmp";
+  {
+    std::ofstream out(tmp);
+    out << doc.dump(2) << "\n";
+    if (!out) return Error{ErrorCode::Io, "Cannot write " + path.string()};
+  }
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) return Error{ErrorCode::Io, "Cannot write " + path.string() + ": " + ec.message()};
+  return doc;
+}
+
+}  // namespace loupe::host

@@ -1,0 +1,106 @@
+#include "TensorConvert.h"
+
+#include <torch/torch.h>
+
+namespace loupe {
+namespace {
+
+bool isBgr(ColorOrder o) { return o == ColorOrder::BGR || o == ColorOrder::BGRA; }
+
+Result<void> checkStats(const TensorSpec& spec, int channels) {
+  auto bad = [&](const char* what, std::size_t n) {
+    return Error{ErrorCode::InvalidArgument, std::string(what) + " has " + std::to_string(n) +
+                                                 " values but the image has " + std::to_string(channels) +
+                                                 " channels"};
+  };
+  if (!spec.mean.empty() && static_cast<int>(spec.mean.size()) != channels) return bad("mean", spec.mean.size());
+  if (!spec.std.empty() && static_cast<int>(spec.std.size()) != channels) return bad("std", spec.std.size());
+  for (float s : spec.std)
+    if (s == 0.f) return Error{ErrorCode::InvalidArgument, "std contains 0"};
+  return {};
+}
+
+torch::Tensor statsTensor(const std::vector<float>& v, int channels, float fill) {
+  std::vector<float> values = v.empty() ? std::vector<float>(channels, fill) : v;
+  return torch::tensor(values, torch::kFloat32).view({1, channels, 1, 1});
+}
+
+// Index permutation that swaps R and B when the image's order differs from the wanted one.
+torch::Tensor reorder(torch::Tensor nchw, bool swap) {
+  if (!swap || nchw.size(1) < 3) return nchw;
+  std::vector<int64_t> idx = {2, 1, 0};
+  for (int64_t c = 3; c < nchw.size(1); ++c) idx.push_back(c);
+  return nchw.index_select(1, torch::tensor(idx, torch::kLong).to(nchw.device()));
+}
+
+}  // namespace
+
+Result<torch::Tensor> imageToTensor(const Image& image, const TensorSpec& spec) {
+  if (image.empty()) return Error{ErrorCode::InvalidArgument, "Cannot convert an empty image to a tensor"};
+  const int c = image.channels();
+  if (auto ok = checkStats(spec, c); !ok) return ok.error();
+  torch::ScalarType st = torch::kUInt8;
+  if (image.depth() == PixelDepth::U16) st = torch::kInt32;  // no uint16 in LibTorch 1.13: widen below
+  if (image.depth() == PixelDepth::F32) st = torch::kFloat32;
+
+  torch::Tensor hwc;
+  if (image.depth() == PixelDepth::U16) {
+    auto wide = torch::empty({image.height(), image.width(), c}, torch::kInt32);
+    const auto* src = reinterpret_cast<const std::uint16_t*>(image.data());
+    auto* dst = wide.data_ptr<int32_t>();
+    const std::size_t n = static_cast<std::size_t>(image.width()) * image.height() * c;
+    for (std::size_t i = 0; i < n; ++i) dst[i] = src[i];
+    hwc = wide;
+  } else {
+    // from_blob does not own the memory: clone so the tensor outlives the image.
+    hwc = torch::from_blob(const_cast<std::uint8_t*>(image.data()), {image.height(), image.width(), c}, st).clone();
+  }
+  // Upload the compact integer tensor, convert on the device.
+  hwc = hwc.to(spec.device);
+  auto nchw = hwc.permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32).contiguous();
+  nchw = reorder(nchw, isBgr(image.order()) != spec.bgr && c >= 3);
+  nchw = nchw * spec.scale;
+  nchw = (nchw - statsTensor(spec.mean, c, 0.f).to(spec.device)) / statsTensor(spec.std, c, 1.f).to(spec.device);
+  return nchw.to(spec.dtype);
+}
+
+Result<Image> tensorToImage(const torch::Tensor& tensor, const TensorSpec& spec, PixelDepth depth) {
+  torch::Tensor t = tensor;
+  if (t.dim() == 4) {
+    if (t.size(0) != 1) return Error{ErrorCode::InvalidArgument, "Expected a batch of 1, got " + std::to_string(t.size(0))};
+    t = t.squeeze(0);
+  }
+  if (t.dim() != 3) return Error{ErrorCode::InvalidArgument, "Expected a [C,H,W] or [1,C,H,W] tensor"};
+  const int c = static_cast<int>(t.size(0));
+  if (c < 1 || c > 4) return Error{ErrorCode::InvalidArgument, "Tensor has " + std::to_string(c) + " channels (1-4 allowed)"};
+  if (auto ok = checkStats(spec, c); !ok) return ok.error();
+
+  auto x = t.detach().to(torch::kFloat32).unsqueeze(0);
+  x = x * statsTensor(spec.std, c, 1.f).to(x.device()) + statsTensor(spec.mean, c, 0.f).to(x.device());
+  x = x / spec.scale;
+  x = reorder(x, spec.bgr && c >= 3);  // back to RGB
+  const float maxValue = depth == PixelDepth::U8 ? 255.f : depth == PixelDepth::U16 ? 65535.f : 0.f;
+  if (depth != PixelDepth::F32) x = x.round().clamp(0.f, maxValue);
+  auto hwc = x.squeeze(0).permute({1, 2, 0}).contiguous().cpu();
+
+  static const ColorOrder orders[] = {ColorOrder::Gray, ColorOrder::GrayAlpha, ColorOrder::RGB, ColorOrder::RGBA};
+  Image out(static_cast<int>(hwc.size(1)), static_cast<int>(hwc.size(0)), orders[c - 1], depth);
+  const std::size_t n = static_cast<std::size_t>(hwc.numel());
+  const float* src = hwc.data_ptr<float>();
+  switch (depth) {
+    case PixelDepth::U8:
+      for (std::size_t i = 0; i < n; ++i) out.data()[i] = static_cast<std::uint8_t>(src[i]);
+      break;
+    case PixelDepth::U16: {
+      auto* dst = reinterpret_cast<std::uint16_t*>(out.data());
+      for (std::size_t i = 0; i < n; ++i) dst[i] = static_cast<std::uint16_t>(src[i]);
+      break;
+    }
+    case PixelDepth::F32:
+      std::copy(src, src + n, reinterpret_cast<float*>(out.data()));
+      break;
+  }
+  return out;
+}
+
+}  // namespace loupe

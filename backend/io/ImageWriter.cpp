@@ -1,0 +1,146 @@
+#include "ImageWriter.h"
+
+#include <nlohmann/json.hpp>
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+
+namespace loupe::io {
+namespace fs = std::filesystem;
+namespace {
+
+int cvDepth(PixelDepth d) {
+  switch (d) {
+    case PixelDepth::U8: return CV_8U;
+    case PixelDepth::U16: return CV_16U;
+    case PixelDepth::F32: return CV_32F;
+  }
+  return CV_8U;
+}
+
+// A cv::Mat in OpenCV's BGR(A) order (copy when channels must be swapped).
+cv::Mat toCvBgr(const Image& image) {
+  const cv::Mat view(image.height(), image.width(), CV_MAKETYPE(cvDepth(image.depth()), image.channels()),
+                     const_cast<std::uint8_t*>(image.data()), image.rowBytes());
+  cv::Mat out;
+  switch (image.order()) {
+    case ColorOrder::RGB: cv::cvtColor(view, out, cv::COLOR_RGB2BGR); break;
+    case ColorOrder::RGBA: cv::cvtColor(view, out, cv::COLOR_RGBA2BGRA); break;
+    default: out = view; break;
+  }
+  return out;
+}
+
+std::string tempSibling(const fs::path& target) {
+  static thread_local std::mt19937_64 rng{std::random_device{}()};
+  return (target.parent_path() / ("." + target.stem().string() + ".tmp" + std::to_string(rng() % 1000000) +
+                                  target.extension().string()))
+      .string();
+}
+
+Result<void> commit(const std::string& tmp, const std::string& path) {
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  if (ec) {
+    fs::remove(tmp, ec);
+    return Error{ErrorCode::Io, "Cannot write " + path + ": " + ec.message()};
+  }
+  return {};
+}
+
+Result<void> writeMat(const cv::Mat& mat, const std::string& path) {
+  const std::string tmp = tempSibling(path);
+  bool ok = false;
+  try {
+    ok = cv::imwrite(tmp, mat);
+  } catch (const cv::Exception& e) {
+    ok = false;
+  }
+  if (!ok) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    return Error{ErrorCode::Io, "Cannot write " + path + " (folder missing, disk full or format unsupported)"};
+  }
+  return commit(tmp, path);
+}
+
+Result<void> writeText(const std::string& text, const std::string& path) {
+  const std::string tmp = tempSibling(path);
+  {
+    std::ofstream out(tmp, std::ios::binary);
+    out << text;
+    if (!out) return Error{ErrorCode::Io, "Cannot write " + path};
+  }
+  return commit(tmp, path);
+}
+
+}  // namespace
+
+Result<void> writeImage(const Image& image, const std::string& path) {
+  if (image.empty()) return Error{ErrorCode::InvalidArgument, "Cannot write an empty image"};
+  return writeMat(toCvBgr(image), path);
+}
+
+Result<Image> recompressJpeg(const Image& image, int quality) {
+  if (quality < 1 || quality > 100)
+    return Error{ErrorCode::InvalidArgument, "JPEG quality must be 1-100, got " + std::to_string(quality)};
+  if (image.depth() != PixelDepth::U8 || (image.order() != ColorOrder::RGB && image.order() != ColorOrder::Gray))
+    return Error{ErrorCode::InvalidArgument, "JPEG re-compression needs an 8-bit gray or RGB image"};
+  std::vector<std::uint8_t> encoded;
+  try {
+    if (!cv::imencode(".jpg", toCvBgr(image), encoded, {cv::IMWRITE_JPEG_QUALITY, quality}))
+      return Error{ErrorCode::Internal, "JPEG encoder failed"};
+  } catch (const cv::Exception& e) {
+    return Error{ErrorCode::Internal, std::string("JPEG encoder failed: ") + e.what()};
+  }
+  const cv::Mat decoded = cv::imdecode(encoded, image.order() == ColorOrder::Gray ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
+  if (decoded.empty()) return Error{ErrorCode::Internal, "JPEG decoder failed on freshly encoded data"};
+  Image out(image.width(), image.height(), image.order());
+  cv::Mat dst(out.height(), out.width(), CV_8UC(out.channels()), out.data(), out.rowBytes());
+  if (image.order() == ColorOrder::RGB) cv::cvtColor(decoded, dst, cv::COLOR_BGR2RGB);
+  else decoded.copyTo(dst);
+  return out;
+}
+
+Result<std::vector<std::string>> exportLayer(const Layer& layer, const std::string& dir) {
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return Error{ErrorCode::Io, "Cannot create folder " + dir + ": " + ec.message()};
+  const fs::path base = fs::path(dir) / layer.id;
+  std::vector<std::string> files;
+
+  if (const auto* h = std::get_if<Heatmap>(&layer.payload)) {
+    const std::string png = base.string() + ".png";
+    if (auto r = writeImage(h->render(), png); !r) return r.error();
+    files.push_back(png);
+    const std::string tiff = base.string() + ".tiff";
+    const cv::Mat values(h->height, h->width, CV_32F, const_cast<float*>(h->values.data()));
+    if (auto r = writeMat(values, tiff); !r) return r.error();
+    files.push_back(tiff);
+  } else if (const auto* m = std::get_if<Mask>(&layer.payload)) {
+    cv::Mat mask(m->height, m->width, CV_8U);
+    for (int y = 0; y < m->height; ++y)
+      for (int x = 0; x < m->width; ++x) mask.at<std::uint8_t>(y, x) = m->values[std::size_t(y) * m->width + x] ? 255 : 0;
+    const std::string png = base.string() + ".png";
+    if (auto r = writeMat(mask, png); !r) return r.error();
+    files.push_back(png);
+  } else if (const auto* t = std::get_if<Table>(&layer.payload)) {
+    nlohmann::json rows = nlohmann::json::array();
+    for (const auto& row : t->rows) {
+      nlohmann::json obj = nlohmann::json::object();
+      for (std::size_t c = 0; c < t->columns.size() && c < row.size(); ++c) obj[t->columns[c]] = row[c];
+      rows.push_back(obj);
+    }
+    const nlohmann::json doc = {{"id", layer.id}, {"title", layer.title}, {"columns", t->columns}, {"rows", rows}};
+    const std::string json = base.string() + ".json";
+    if (auto r = writeText(doc.dump(2) + "\n", json); !r) return r.error();
+    files.push_back(json);
+  }
+  return files;
+}
+
+}  // namespace loupe::io
