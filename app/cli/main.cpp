@@ -13,6 +13,7 @@
 #include "core/Device.h"
 #include "host/PluginHost.h"
 #include "host/TaskRunner.h"
+#include "runtime/ModelPackage.h"
 
 using namespace loupe;
 
@@ -108,6 +109,54 @@ int listPlugins(host::PluginHost& host, bool json) {
   return Ok;
 }
 
+
+nlohmann::json packageJson(const runtime::ModelPackage& p) {
+  nlohmann::json files = nlohmann::json::object();
+  for (const auto& f : p.files) files[f.path] = f.sha256;
+  nlohmann::json outputs = nlohmann::json::array();
+  for (const auto& o : p.outputs) outputs.push_back({{"name", o.name}, {"kind", o.kind}, {"shape", o.shape}});
+  return {{"folder", p.folder}, {"id", p.id}, {"name", p.name}, {"version", p.version}, {"task", p.task},
+          {"format", runtime::modelFormatName(p.format)}, {"entry", p.entry}, {"files", files},
+          {"input", {{"layout", p.input.layout}, {"channels", p.input.channels}, {"color_order", p.input.colorOrder},
+                     {"dtype", p.input.dtype}, {"scale", p.input.scale}, {"mean", p.input.mean}, {"std", p.input.std}}},
+          {"outputs", outputs}, {"labels", p.labels}, {"precisions", p.precisions}, {"licence", p.licence},
+          {"citation", p.citation}, {"provenance", p.provenance}};
+}
+
+int modelsCommand(const std::string& action, const std::string& target, const std::vector<std::string>& dirs, bool json) {
+  if (action == "list") {
+    auto paths = dirs;
+    for (const auto& p : runtime::defaultModelSearchPaths()) paths.push_back(p);
+    const auto list = runtime::listModelPackages(paths);
+    nlohmann::json arr = nlohmann::json::array();
+    for (const auto& e : list) {
+      if (json) {
+        arr.push_back(e.package.ok() ? nlohmann::json{{"folder", e.folder}, {"id", e.package->id},
+                                                      {"task", e.package->task}, {"ok", true}}
+                                     : nlohmann::json{{"folder", e.folder}, {"ok", false}, {"error", e.package.error().message}});
+      } else if (e.package.ok()) {
+        std::cout << e.package->id << "\t" << e.package->task << "\t" << runtime::modelFormatName(e.package->format)
+                  << "\t" << e.folder << "\n";
+      } else {
+        std::cout << "?\tbroken\t\t" << e.folder << "\n    " << e.package.error().message << "\n";
+      }
+    }
+    if (json) std::cout << arr.dump(2) << "\n";
+    else if (list.empty()) std::cerr << "loupe-cli: no model packages found\n";
+    return Ok;
+  }
+  if (target.empty()) return fail(Usage, "models " + action + " needs a package folder");
+  auto p = runtime::openModelPackage(target, /*verifyFiles=*/action == "verify");
+  if (!p) return fail(BadInput, p.error().message);
+  if (json || action == "inspect") {
+    std::cout << packageJson(*p).dump(2) << "\n";
+  } else {
+    std::cout << p->id << ": " << p->files.size() << " file(s) verified (sha256), entry is "
+              << runtime::modelFormatName(p->format) << "\n";
+  }
+  return Ok;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -126,6 +175,16 @@ int main(int argc, char** argv) {
   tasksCmd->add_flag("--json", json, "Machine-readable output");
   auto* pluginsCmd = cli.add_subcommand("plugins", "List plugins, including broken ones and why");
   pluginsCmd->add_flag("--json", json, "Machine-readable output");
+
+  std::string modelAction, modelTarget;
+  std::vector<std::string> modelDirs;
+  auto* modelsCmd = cli.add_subcommand("models", "Model packages: list, inspect PACKAGE, verify PACKAGE");
+  modelsCmd->add_option("action", modelAction, "list | inspect | verify")
+      ->required()
+      ->check(CLI::IsMember({"list", "inspect", "verify"}));
+  modelsCmd->add_option("package", modelTarget, "Package folder (inspect, verify)");
+  modelsCmd->add_option("--dir", modelDirs, "Extra folder to search (list)");
+  modelsCmd->add_flag("--json", json, "Machine-readable output");
 
   host::RunRequest req;
   std::string outDir;
@@ -148,6 +207,8 @@ int main(int argc, char** argv) {
     const int code = cli.exit(e);
     return code == 0 ? Ok : Usage;
   }
+
+  if (*modelsCmd) return modelsCommand(modelAction, modelTarget, modelDirs, json);
 
   host::PluginHost host;
   QStringList paths;
