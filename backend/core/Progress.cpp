@@ -1,14 +1,18 @@
 #include "Progress.h"
 
 #include <algorithm>
+#include <cmath>
 
 namespace loupe {
 
 Progress::Progress(Sink sink) { state_->sink = std::move(sink); }
 
 void Progress::report(double fraction, const std::string& stage) {
-  const double local = std::clamp(fraction, 0.0, 1.0);
+  const double local = std::isnan(fraction) ? 0.0 : std::clamp(fraction, 0.0, 1.0);
   const double global = begin_ + (end_ - begin_) * local;
+  // Without this lock two threads could update in one order and reach the sink in the other,
+  // making a progress bar jump backwards. Recursive: a sink may report again on the same thread.
+  std::lock_guard<std::recursive_mutex> ordered(state_->delivery);
   Sink sink;
   std::string currentStage;
   double current;

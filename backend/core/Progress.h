@@ -17,6 +17,8 @@ class Progress {
   explicit Progress(Sink sink);
 
   // Reports `fraction` (clamped to [0, 1]) of this progress' range; fractions never go backwards.
+  // Thread-safe: reports from several threads reach the sink one at a time and in non-decreasing order,
+  // so the sink should be cheap (emit a signal, store a value). The sink may call fraction() and stage().
   void report(double fraction, const std::string& stage = {});
   // A child whose 0..1 covers [begin, end] of this one.
   Progress slice(double begin, double end) const;
@@ -27,7 +29,8 @@ class Progress {
  private:
   struct State {
     Sink sink;
-    std::mutex mutex;
+    std::recursive_mutex delivery;  // held while updating and calling the sink: keeps sink calls ordered
+    std::mutex mutex;               // guards fraction and stage
     double fraction = 0.0;
     std::string stage;
   };
