@@ -1,6 +1,7 @@
 #include "Sha256.h"
 
 #include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <vector>
 
@@ -87,6 +88,10 @@ std::string Sha256::hex(const void* data, std::size_t size) {
 }
 
 Result<std::string> Sha256::ofFile(const std::string& path) {
+  // An ifstream opens a folder without complaint and reads 0 bytes: that would "verify" as the empty file.
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec))
+    return Error{ErrorCode::InvalidArgument, path + " is a folder, not a file"};
   std::ifstream in(path, std::ios::binary);
   if (!in) return Error{ErrorCode::NotFound, "Cannot open " + path};
   Sha256 h;
