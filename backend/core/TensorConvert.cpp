@@ -1,6 +1,9 @@
 #include "TensorConvert.h"
 
+#include <torch/cuda.h>
 #include <torch/torch.h>
+
+#include <cmath>
 
 namespace loupe {
 namespace {
@@ -33,74 +36,95 @@ torch::Tensor reorder(torch::Tensor nchw, bool swap) {
   return nchw.index_select(1, torch::tensor(idx, torch::kLong).to(nchw.device()));
 }
 
+// CUDA asked for on a machine (or LibTorch build) without it: a clear error instead of a c10 exception.
+Result<void> checkDevice(const torch::Device& device) {
+  if (device.is_cuda() && !torch::cuda::is_available())
+    return Error{ErrorCode::DeviceUnavailable,
+                 "Tensor conversion to " + device.str() + " requested but CUDA is not available (use the cpu device)"};
+  return {};
+}
+
 }  // namespace
 
 Result<torch::Tensor> imageToTensor(const Image& image, const TensorSpec& spec) {
   if (image.empty()) return Error{ErrorCode::InvalidArgument, "Cannot convert an empty image to a tensor"};
   const int c = image.channels();
   if (auto ok = checkStats(spec, c); !ok) return ok.error();
-  torch::ScalarType st = torch::kUInt8;
-  if (image.depth() == PixelDepth::U16) st = torch::kInt32;  // no uint16 in LibTorch 1.13: widen below
-  if (image.depth() == PixelDepth::F32) st = torch::kFloat32;
+  if (auto ok = checkDevice(spec.device); !ok) return ok.error();
+  try {
+    torch::ScalarType st = torch::kUInt8;
+    if (image.depth() == PixelDepth::U16) st = torch::kInt32;  // no uint16 in LibTorch 1.13: widen below
+    if (image.depth() == PixelDepth::F32) st = torch::kFloat32;
 
-  torch::Tensor hwc;
-  if (image.depth() == PixelDepth::U16) {
-    auto wide = torch::empty({image.height(), image.width(), c}, torch::kInt32);
-    const auto* src = reinterpret_cast<const std::uint16_t*>(image.data());
-    auto* dst = wide.data_ptr<int32_t>();
-    const std::size_t n = static_cast<std::size_t>(image.width()) * image.height() * c;
-    for (std::size_t i = 0; i < n; ++i) dst[i] = src[i];
-    hwc = wide;
-  } else {
-    // from_blob does not own the memory: clone so the tensor outlives the image.
-    hwc = torch::from_blob(const_cast<std::uint8_t*>(image.data()), {image.height(), image.width(), c}, st).clone();
+    torch::Tensor hwc;
+    if (image.depth() == PixelDepth::U16) {
+      auto wide = torch::empty({image.height(), image.width(), c}, torch::kInt32);
+      const auto* src = reinterpret_cast<const std::uint16_t*>(image.data());
+      auto* dst = wide.data_ptr<int32_t>();
+      const std::size_t n = static_cast<std::size_t>(image.width()) * image.height() * c;
+      for (std::size_t i = 0; i < n; ++i) dst[i] = src[i];
+      hwc = wide;
+    } else {
+      // from_blob does not own the memory: clone so the tensor outlives the image.
+      hwc = torch::from_blob(const_cast<std::uint8_t*>(image.data()), {image.height(), image.width(), c}, st).clone();
+    }
+    // Upload the compact integer tensor, convert on the device.
+    hwc = hwc.to(spec.device);
+    auto nchw = hwc.permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32).contiguous();
+    nchw = reorder(nchw, isBgr(image.order()) != spec.bgr && c >= 3);
+    nchw = nchw * spec.scale;
+    nchw = (nchw - statsTensor(spec.mean, c, 0.f).to(spec.device)) / statsTensor(spec.std, c, 1.f).to(spec.device);
+    return nchw.to(spec.dtype);
+  } catch (const c10::Error& e) {
+    return Error{ErrorCode::Internal, std::string("Image to tensor conversion failed: ") + e.what_without_backtrace()};
   }
-  // Upload the compact integer tensor, convert on the device.
-  hwc = hwc.to(spec.device);
-  auto nchw = hwc.permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32).contiguous();
-  nchw = reorder(nchw, isBgr(image.order()) != spec.bgr && c >= 3);
-  nchw = nchw * spec.scale;
-  nchw = (nchw - statsTensor(spec.mean, c, 0.f).to(spec.device)) / statsTensor(spec.std, c, 1.f).to(spec.device);
-  return nchw.to(spec.dtype);
 }
 
 Result<Image> tensorToImage(const torch::Tensor& tensor, const TensorSpec& spec, PixelDepth depth) {
-  torch::Tensor t = tensor;
-  if (t.dim() == 4) {
-    if (t.size(0) != 1) return Error{ErrorCode::InvalidArgument, "Expected a batch of 1, got " + std::to_string(t.size(0))};
-    t = t.squeeze(0);
-  }
-  if (t.dim() != 3) return Error{ErrorCode::InvalidArgument, "Expected a [C,H,W] or [1,C,H,W] tensor"};
-  const int c = static_cast<int>(t.size(0));
-  if (c < 1 || c > 4) return Error{ErrorCode::InvalidArgument, "Tensor has " + std::to_string(c) + " channels (1-4 allowed)"};
-  if (auto ok = checkStats(spec, c); !ok) return ok.error();
-
-  auto x = t.detach().to(torch::kFloat32).unsqueeze(0);
-  x = x * statsTensor(spec.std, c, 1.f).to(x.device()) + statsTensor(spec.mean, c, 0.f).to(x.device());
-  x = x / spec.scale;
-  x = reorder(x, spec.bgr && c >= 3);  // back to RGB
-  const float maxValue = depth == PixelDepth::U8 ? 255.f : depth == PixelDepth::U16 ? 65535.f : 0.f;
-  if (depth != PixelDepth::F32) x = x.round().clamp(0.f, maxValue);
-  auto hwc = x.squeeze(0).permute({1, 2, 0}).contiguous().cpu();
-
-  static const ColorOrder orders[] = {ColorOrder::Gray, ColorOrder::GrayAlpha, ColorOrder::RGB, ColorOrder::RGBA};
-  Image out(static_cast<int>(hwc.size(1)), static_cast<int>(hwc.size(0)), orders[c - 1], depth);
-  const std::size_t n = static_cast<std::size_t>(hwc.numel());
-  const float* src = hwc.data_ptr<float>();
-  switch (depth) {
-    case PixelDepth::U8:
-      for (std::size_t i = 0; i < n; ++i) out.data()[i] = static_cast<std::uint8_t>(src[i]);
-      break;
-    case PixelDepth::U16: {
-      auto* dst = reinterpret_cast<std::uint16_t*>(out.data());
-      for (std::size_t i = 0; i < n; ++i) dst[i] = static_cast<std::uint16_t>(src[i]);
-      break;
+  if (!tensor.defined()) return Error{ErrorCode::InvalidArgument, "Expected a tensor, got an undefined one"};
+  try {
+    torch::Tensor t = tensor;
+    if (t.dim() == 4) {
+      if (t.size(0) != 1)
+        return Error{ErrorCode::InvalidArgument, "Expected a batch of 1, got " + std::to_string(t.size(0))};
+      t = t.squeeze(0);
     }
-    case PixelDepth::F32:
-      std::copy(src, src + n, reinterpret_cast<float*>(out.data()));
-      break;
+    if (t.dim() != 3) return Error{ErrorCode::InvalidArgument, "Expected a [C,H,W] or [1,C,H,W] tensor"};
+    const int c = static_cast<int>(t.size(0));
+    if (c < 1 || c > 4)
+      return Error{ErrorCode::InvalidArgument, "Tensor has " + std::to_string(c) + " channels (1-4 allowed)"};
+    if (auto ok = checkStats(spec, c); !ok) return ok.error();
+
+    auto x = t.detach().to(torch::kFloat32).unsqueeze(0);
+    x = x * statsTensor(spec.std, c, 1.f).to(x.device()) + statsTensor(spec.mean, c, 0.f).to(x.device());
+    x = x / spec.scale;
+    x = reorder(x, spec.bgr && c >= 3);  // back to RGB
+    const float maxValue = depth == PixelDepth::U8 ? 255.f : depth == PixelDepth::U16 ? 65535.f : 0.f;
+    // NaN has no value to round: it becomes 0 (casting NaN to an integer is undefined behaviour).
+    if (depth != PixelDepth::F32) x = torch::nan_to_num(x, 0.0).round().clamp(0.f, maxValue);
+    auto hwc = x.squeeze(0).permute({1, 2, 0}).contiguous().cpu();
+
+    static const ColorOrder orders[] = {ColorOrder::Gray, ColorOrder::GrayAlpha, ColorOrder::RGB, ColorOrder::RGBA};
+    Image out(static_cast<int>(hwc.size(1)), static_cast<int>(hwc.size(0)), orders[c - 1], depth);
+    const std::size_t n = static_cast<std::size_t>(hwc.numel());
+    const float* src = hwc.data_ptr<float>();
+    switch (depth) {
+      case PixelDepth::U8:
+        for (std::size_t i = 0; i < n; ++i) out.data()[i] = static_cast<std::uint8_t>(src[i]);
+        break;
+      case PixelDepth::U16: {
+        auto* dst = reinterpret_cast<std::uint16_t*>(out.data());
+        for (std::size_t i = 0; i < n; ++i) dst[i] = static_cast<std::uint16_t>(src[i]);
+        break;
+      }
+      case PixelDepth::F32:
+        std::copy(src, src + n, reinterpret_cast<float*>(out.data()));
+        break;
+    }
+    return out;
+  } catch (const c10::Error& e) {
+    return Error{ErrorCode::Internal, std::string("Tensor to image conversion failed: ") + e.what_without_backtrace()};
   }
-  return out;
 }
 
 }  // namespace loupe
