@@ -83,8 +83,8 @@ Image Image::toU8() const {
     for (std::size_t i = 0; i < n; ++i) dst[i] = static_cast<std::uint8_t>((src[i] + 128u) / 257u);
   } else {
     const auto* src = reinterpret_cast<const float*>(data());
-    for (std::size_t i = 0; i < n; ++i)
-      dst[i] = static_cast<std::uint8_t>(std::lround(std::clamp(src[i], 0.f, 1.f) * 255.f));
+    for (std::size_t i = 0; i < n; ++i)  // NaN has no brightness: 0 (lround(NaN) is unspecified)
+      dst[i] = std::isnan(src[i]) ? 0 : static_cast<std::uint8_t>(std::lround(std::clamp(src[i], 0.f, 1.f) * 255.f));
   }
   return out;
 }
