@@ -25,14 +25,33 @@ bool startsWith(const std::uint8_t* d, std::size_t n, const char* magic, std::si
   return n >= m && std::equal(d, d + m, reinterpret_cast<const std::uint8_t*>(magic));
 }
 
+std::uint16_t le16(const std::uint8_t* p) { return static_cast<std::uint16_t>(p[0] | (p[1] << 8)); }
+std::int32_t le32(const std::uint8_t* p) {
+  return static_cast<std::int32_t>(p[0] | (p[1] << 8) | (p[2] << 16) | (std::uint32_t(p[3]) << 24));
+}
+
+// Text = printable ASCII, whitespace and well-formed UTF-8 in the first 512 bytes (5% slack for stray
+// control characters). Bytes >= 0x80 count only inside valid UTF-8 sequences: binary data is not text.
 bool looksLikeText(const std::uint8_t* d, std::size_t n) {
   const std::size_t k = std::min<std::size_t>(n, 512);
-  std::size_t printable = 0;
-  for (std::size_t i = 0; i < k; ++i) {
+  if (k == 0) return false;
+  std::size_t bad = 0;
+  for (std::size_t i = 0; i < k;) {
     const std::uint8_t c = d[i];
-    if (c == '\n' || c == '\r' || c == '\t' || (c >= 32 && c < 127) || c >= 0xC2) ++printable;
+    if (c == '\n' || c == '\r' || c == '\t' || (c >= 32 && c < 127)) { ++i; continue; }
+    const int extra = (c >= 0xC2 && c <= 0xDF) ? 1 : (c >= 0xE0 && c <= 0xEF) ? 2 : (c >= 0xF0 && c <= 0xF4) ? 3 : -1;
+    if (extra < 0) { ++bad; ++i; continue; }
+    if (i + static_cast<std::size_t>(extra) >= k) {
+      if (k < n) break;  // the sequence continues past the bytes we look at
+      ++bad;
+      break;
+    }
+    bool valid = true;
+    for (int j = 1; j <= extra; ++j) valid = valid && (d[i + static_cast<std::size_t>(j)] & 0xC0) == 0x80;
+    if (!valid) { ++bad; ++i; continue; }
+    i += static_cast<std::size_t>(extra) + 1;
   }
-  return k > 0 && printable * 100 >= k * 95;
+  return bad * 100 < k * 5;
 }
 
 Result<ImageHeader> probeJpeg(const std::uint8_t* d, std::size_t n) {
@@ -121,16 +140,27 @@ bool hasJpegEnd(const std::vector<std::uint8_t>& b) {
 
 Result<ImageHeader> probeImage(const std::uint8_t* d, std::size_t n) {
   if (n == 0) return Error{ErrorCode::CorruptData, "File is empty (0 bytes)"};
-  if (startsWith(d, n, "\xFF\xD8\xFF", 3)) return probeJpeg(d, n);
+  // SOI (FF D8) is enough to call it a JPEG: a file cut right after it is a damaged JPEG, not "unknown".
+  if (startsWith(d, n, "\xFF\xD8", 2)) return probeJpeg(d, n);
   if (startsWith(d, n, "\x89PNG\r\n\x1A\n", 8)) return probePng(d, n);
   ImageHeader h;
   if (startsWith(d, n, "II*\0", 4) || startsWith(d, n, "MM\0*", 4)) { h.format = "tiff"; return h; }
+  // "BM" alone is too weak (text can start with it): the DIB header size must also be a known one.
   if (startsWith(d, n, "BM", 2) && n >= 26) {
-    h.format = "bmp";
-    h.width = static_cast<std::int32_t>(d[18] | (d[19] << 8) | (d[20] << 16) | (std::uint32_t(d[21]) << 24));
-    const auto hh = static_cast<std::int32_t>(d[22] | (d[23] << 8) | (d[24] << 16) | (std::uint32_t(d[25]) << 24));
-    h.height = hh < 0 ? -static_cast<std::int64_t>(hh) : hh;
-    return h;
+    const std::int32_t dib = le32(d + 14);
+    if (dib == 12) {  // OS/2 BITMAPCOREHEADER: 16-bit sizes
+      h.format = "bmp";
+      h.width = le16(d + 18);
+      h.height = le16(d + 20);
+      return h;
+    }
+    if (dib == 40 || dib == 52 || dib == 56 || dib == 64 || dib == 108 || dib == 124) {
+      h.format = "bmp";
+      h.width = le32(d + 18);
+      const std::int32_t hh = le32(d + 22);
+      h.height = hh < 0 ? -static_cast<std::int64_t>(hh) : hh;  // negative = rows stored top-down
+      return h;
+    }
   }
   if (n >= 12 && startsWith(d, n, "RIFF", 4) && startsWith(d + 8, n - 8, "WEBP", 4)) { h.format = "webp"; return h; }
   if (startsWith(d, n, "GIF8", 4))
