@@ -5,6 +5,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -22,7 +23,8 @@ int cvDepth(PixelDepth d) {
   return CV_8U;
 }
 
-// A cv::Mat in OpenCV's BGR(A) order (copy when channels must be swapped).
+// A cv::Mat in OpenCV's BGR(A) order (copy when channels must be swapped). Gray+alpha has no OpenCV
+// codec: it becomes BGRA with the gray value in all three colour channels.
 cv::Mat toCvBgr(const Image& image) {
   const cv::Mat view(image.height(), image.width(), CV_MAKETYPE(cvDepth(image.depth()), image.channels()),
                      const_cast<std::uint8_t*>(image.data()), image.rowBytes());
@@ -30,9 +32,72 @@ cv::Mat toCvBgr(const Image& image) {
   switch (image.order()) {
     case ColorOrder::RGB: cv::cvtColor(view, out, cv::COLOR_RGB2BGR); break;
     case ColorOrder::RGBA: cv::cvtColor(view, out, cv::COLOR_RGBA2BGRA); break;
+    case ColorOrder::GrayAlpha: {
+      out.create(view.rows, view.cols, CV_MAKETYPE(view.depth(), 4));
+      const int fromTo[] = {0, 0, 0, 1, 0, 2, 1, 3};
+      cv::mixChannels(&view, 1, &out, 1, fromTo, 4);
+      break;
+    }
     default: out = view; break;
   }
   return out;
+}
+
+std::string lowerExtension(const fs::path& path) {
+  std::string ext = path.extension().string();
+  for (char& c : ext) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return ext;
+}
+
+// The format comes from the extension; refuse what it cannot hold instead of letting OpenCV convert
+// silently (a float heatmap written to PNG would be squashed to 0/1).
+Result<void> checkFormatHolds(const Image& image, const std::string& path) {
+  const std::string ext = lowerExtension(path);
+  const std::string depth = pixelDepthName(image.depth());
+  if (ext.empty())
+    return Error{ErrorCode::InvalidArgument, path + " has no file extension (use .png, .tif/.tiff or .jpg)"};
+  if (ext == ".tif" || ext == ".tiff") return {};
+  if (ext == ".png") {
+    if (image.depth() == PixelDepth::F32)
+      return Error{ErrorCode::InvalidArgument, "PNG cannot hold " + depth + " samples; write " + path + " as .tif/.tiff"};
+    return {};
+  }
+  if (ext == ".jpg" || ext == ".jpeg") {
+    if (image.depth() != PixelDepth::U8)
+      return Error{ErrorCode::InvalidArgument,
+                   "JPEG holds only 8-bit samples, not " + depth + "; write " + path + " as .png or .tif/.tiff"};
+    return {};
+  }
+  return Error{ErrorCode::InvalidArgument, "Unsupported output format '" + ext + "' for " + path +
+                                               " (use .png, .tif/.tiff or .jpg)"};
+}
+
+// Creates the folder a file goes into, so writing into a new nested folder works.
+Result<void> ensureParent(const std::string& path) {
+  const fs::path parent = fs::path(path).parent_path();
+  if (parent.empty()) return {};
+  std::error_code ec;
+  fs::create_directories(parent, ec);
+  if (ec) return Error{ErrorCode::Io, "Cannot create folder " + parent.string() + ": " + ec.message()};
+  return {};
+}
+
+// A layer id becomes a file name: it must stay inside the export folder.
+Result<void> checkLayerId(const std::string& id) {
+  if (id.empty() || id == "." || id == ".." || id.find_first_of(std::string("/\\\0", 3)) != std::string::npos)
+    return Error{ErrorCode::InvalidArgument,
+                 "Layer id '" + id + "' cannot be used as a file name (empty, '.', '..' or contains a slash)"};
+  return {};
+}
+
+Result<void> checkSize(const std::string& what, int width, int height, std::size_t count) {
+  if (width <= 0 || height <= 0)
+    return Error{ErrorCode::InvalidArgument, what + " has no pixels (" + std::to_string(width) + " x " +
+                                                 std::to_string(height) + ")"};
+  if (count != static_cast<std::size_t>(width) * static_cast<std::size_t>(height))
+    return Error{ErrorCode::InvalidArgument, what + " is " + std::to_string(width) + " x " + std::to_string(height) +
+                                                 " but holds " + std::to_string(count) + " values"};
+  return {};
 }
 
 std::string tempSibling(const fs::path& target) {
@@ -53,11 +118,17 @@ Result<void> commit(const std::string& tmp, const std::string& path) {
 }
 
 Result<void> writeMat(const cv::Mat& mat, const std::string& path) {
+  if (auto made = ensureParent(path); !made) return made.error();
   const std::string tmp = tempSibling(path);
+  // TIFF: ask for LZW explicitly. Without a compression parameter OpenCV writes 3-channel float TIFFs as
+  // SGI LogLuv, a lossy HDR encoding (1.0 comes back as 1.027); LZW keeps every bit.
+  std::vector<int> params;
+  const std::string ext = lowerExtension(path);
+  if (ext == ".tif" || ext == ".tiff") params = {cv::IMWRITE_TIFF_COMPRESSION, 5 /* COMPRESSION_LZW */};
   bool ok = false;
   try {
-    ok = cv::imwrite(tmp, mat);
-  } catch (const cv::Exception& e) {
+    ok = cv::imwrite(tmp, mat, params);
+  } catch (const cv::Exception&) {
     ok = false;
   }
   if (!ok) {
@@ -69,11 +140,19 @@ Result<void> writeMat(const cv::Mat& mat, const std::string& path) {
 }
 
 Result<void> writeText(const std::string& text, const std::string& path) {
+  if (auto made = ensureParent(path); !made) return made.error();
   const std::string tmp = tempSibling(path);
+  bool ok;
   {
     std::ofstream out(tmp, std::ios::binary);
     out << text;
-    if (!out) return Error{ErrorCode::Io, "Cannot write " + path};
+    out.flush();
+    ok = static_cast<bool>(out);
+  }
+  if (!ok) {
+    std::error_code ec;
+    fs::remove(tmp, ec);  // never leave a half-written temporary behind
+    return Error{ErrorCode::Io, "Cannot write " + path};
   }
   return commit(tmp, path);
 }
@@ -82,14 +161,17 @@ Result<void> writeText(const std::string& text, const std::string& path) {
 
 Result<void> writeImage(const Image& image, const std::string& path) {
   if (image.empty()) return Error{ErrorCode::InvalidArgument, "Cannot write an empty image"};
+  if (auto ok = checkFormatHolds(image, path); !ok) return ok.error();
   return writeMat(toCvBgr(image), path);
 }
 
 Result<Image> recompressJpeg(const Image& image, int quality) {
   if (quality < 1 || quality > 100)
     return Error{ErrorCode::InvalidArgument, "JPEG quality must be 1-100, got " + std::to_string(quality)};
+  if (image.empty()) return Error{ErrorCode::InvalidArgument, "Cannot re-compress an empty image"};
   if (image.depth() != PixelDepth::U8 || (image.order() != ColorOrder::RGB && image.order() != ColorOrder::Gray))
-    return Error{ErrorCode::InvalidArgument, "JPEG re-compression needs an 8-bit gray or RGB image"};
+    return Error{ErrorCode::InvalidArgument, std::string("JPEG re-compression needs an 8-bit gray or RGB image, got ") +
+                                                 colorOrderName(image.order()) + " " + pixelDepthName(image.depth())};
   std::vector<std::uint8_t> encoded;
   try {
     if (!cv::imencode(".jpg", toCvBgr(image), encoded, {cv::IMWRITE_JPEG_QUALITY, quality}))
@@ -107,6 +189,11 @@ Result<Image> recompressJpeg(const Image& image, int quality) {
 }
 
 Result<std::vector<std::string>> exportLayer(const Layer& layer, const std::string& dir) {
+  if (auto ok = checkLayerId(layer.id); !ok) return ok.error();
+  if (const auto* h = std::get_if<Heatmap>(&layer.payload))
+    if (auto ok = checkSize("Heatmap '" + layer.id + "'", h->width, h->height, h->values.size()); !ok) return ok.error();
+  if (const auto* m = std::get_if<Mask>(&layer.payload))
+    if (auto ok = checkSize("Mask '" + layer.id + "'", m->width, m->height, m->values.size()); !ok) return ok.error();
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Error{ErrorCode::Io, "Cannot create folder " + dir + ": " + ec.message()};
