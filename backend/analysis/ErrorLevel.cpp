@@ -13,6 +13,11 @@ Result<Heatmap> errorLevelMap(const Image& original, const Image& recompressed, 
   if (original.width() != recompressed.width() || original.height() != recompressed.height() ||
       original.channels() != recompressed.channels())
     return Error{ErrorCode::InvalidArgument, "Original and re-compressed images differ in size or channels"};
+  // RGB against BGR would compare red with blue and report errors that are not there.
+  if (original.order() != recompressed.order())
+    return Error{ErrorCode::InvalidArgument, std::string("Original and re-compressed images differ in colour order (") +
+                                                 colorOrderName(original.order()) + " vs " +
+                                                 colorOrderName(recompressed.order()) + ")"};
   if (!(options.amplification > 0.f))
     return Error{ErrorCode::InvalidArgument, "Amplification must be positive"};
 
@@ -53,11 +58,15 @@ ErrorLevelStats errorLevelStats(const Heatmap& map) {
     s.max = std::max<double>(s.max, v);
   }
   s.mean = sum / static_cast<double>(map.values.size());
-  const std::size_t target = static_cast<std::size_t>(0.99 * static_cast<double>(map.values.size()));
+  // Nearest-rank percentile: the smallest value with at least 99% of the pixels at or below it, i.e. the
+  // ceil(0.99 N)-th smallest. Integer arithmetic: 0.99 * N in floating point lands on either side of an
+  // integer depending on N, which made the rank inconsistent.
+  const std::size_t n = map.values.size();
+  const std::size_t rank = std::max<std::size_t>(1, (99 * n + 99) / 100);
   std::size_t seen = 0;
   for (int i = 0; i < 256; ++i) {
     seen += hist[i];
-    if (seen > target) { s.p99 = i; break; }
+    if (seen >= rank) { s.p99 = i; break; }
   }
   return s;
 }

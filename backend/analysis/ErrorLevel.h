@@ -14,13 +14,13 @@ struct ErrorLevelOptions {
   Colormap colormap = Colormap::Gray;
 };
 
-// `original` and `recompressed` must be 8-bit with the same size and channel count.
+// `original` and `recompressed` must be 8-bit with the same size and colour order.
 Result<Heatmap> errorLevelMap(const Image& original, const Image& recompressed, const ErrorLevelOptions& options,
                               const CancelToken& cancel = {});
 
 struct ErrorLevelStats {
   double mean = 0.0;
-  double p99 = 0.0;
+  double p99 = 0.0;  // nearest-rank 99th percentile (the ceil(0.99 N)-th smallest value)
   double max = 0.0;
 };
 ErrorLevelStats errorLevelStats(const Heatmap& map);
