@@ -1,0 +1,232 @@
+#include "Launch.h"
+
+#include <QApplication>
+#include <QCommandLineParser>
+#include <QCoreApplication>
+#include <QFile>
+#include <QFileInfo>
+#include <QPixmap>
+#include <QTimer>
+
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+
+#include "ErrorBanner.h"
+#include "MainWindow.h"
+#include "host/PluginHost.h"
+#include "host/TaskRunner.h"
+
+#ifndef LOUPE_DEFAULT_IMAGE
+#define LOUPE_DEFAULT_IMAGE ""
+#endif
+
+namespace loupe::gui {
+
+namespace {
+
+// The exit codes of loupe-cli (docs/cli.md), so scripts can treat both the same.
+enum Exit { Ok = 0, Internal = 1, Usage = 2, BadInput = 3, TaskFailed = 4, NoDevice = 5, PluginFailed = 6,
+            OutputFailed = 7, Cancelled = 130 };
+
+int exitFor(host::RunStage stage, const Error& e) {
+  if (e.code == ErrorCode::Cancelled) return Cancelled;
+  switch (stage) {
+    case host::RunStage::Usage: return Usage;
+    case host::RunStage::Device: return NoDevice;
+    case host::RunStage::Input: return BadInput;
+    case host::RunStage::Plugin: return PluginFailed;
+    case host::RunStage::Task: return e.code == ErrorCode::Internal ? Internal : TaskFailed;
+    case host::RunStage::Output: return OutputFailed;
+  }
+  return Internal;
+}
+
+int fail(int code, const QString& message) {
+  std::fprintf(stderr, "loupe: error: %s\n", qPrintable(message));
+  return code;
+}
+
+CancelToken g_cancel;
+
+void onInterrupt(int) {
+  g_cancel.cancel();
+  std::signal(SIGINT, SIG_DFL);  // a second Ctrl+C ends the process at once
+}
+
+void setApplicationNames() {
+  QCoreApplication::setOrganizationName(QStringLiteral("Loupe"));
+  QCoreApplication::setApplicationName(QStringLiteral("loupe"));
+  QCoreApplication::setApplicationVersion(QString::fromStdString(host::loupeVersion()));
+}
+
+// Parses argv and handles --help/--version; returns an exit code when there is nothing more to do.
+std::optional<int> prepare(const QStringList& arguments, LaunchOptions& options) {
+  QString help;
+  auto parsed = parseCommandLine(arguments, &help);
+  if (!parsed) return fail(Usage, QString::fromStdString(parsed.error().message) + QStringLiteral(" (see loupe --help)"));
+  if (parsed->help) {
+    std::fputs(qPrintable(help), stdout);
+    return Ok;
+  }
+  if (parsed->version) {
+    std::printf("loupe %s\n", host::loupeVersion().c_str());
+    return Ok;
+  }
+  options = std::move(*parsed);
+  return std::nullopt;
+}
+
+}  // namespace
+
+QString defaultImagePath() { return QStringLiteral(LOUPE_DEFAULT_IMAGE); }
+
+bool wantsHeadless(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    const char* a = argv[i];
+    if (!std::strcmp(a, "--headless") || !std::strcmp(a, "--help") || !std::strcmp(a, "-h") ||
+        !std::strcmp(a, "--version") || !std::strcmp(a, "-v"))
+      return true;
+  }
+  return false;
+}
+
+Result<LaunchOptions> parseCommandLine(const QStringList& arguments, QString* helpText) {
+  QCommandLineParser parser;
+  parser.setApplicationDescription(QStringLiteral(
+      "Loupe analysis workbench. Opens IMAGE (default: a sample photo) and runs a task on it."));
+  const QCommandLineOption help = parser.addHelpOption();
+  const QCommandLineOption version = parser.addVersionOption();
+  parser.addPositionalArgument(QStringLiteral("image"), QStringLiteral("Image to open."), QStringLiteral("[IMAGE]"));
+  const QCommandLineOption task(QStringLiteral("task"), QStringLiteral("Task to run (default forgery.ela)."),
+                                QStringLiteral("id"), QStringLiteral("forgery.ela"));
+  const QCommandLineOption param(QStringLiteral("param"), QStringLiteral("Task parameter (repeatable)."),
+                                 QStringLiteral("name=value"));
+  const QCommandLineOption device(QStringLiteral("device"), QStringLiteral("auto, cpu, cuda or cuda:N."),
+                                  QStringLiteral("device"), QStringLiteral("auto"));
+  const QCommandLineOption headless(QStringLiteral("headless"),
+                                    QStringLiteral("No window: run the task like loupe-cli and write its results."));
+  const QCommandLineOption out(QStringLiteral("out"), QStringLiteral("Folder for the results (with --headless)."),
+                               QStringLiteral("dir"));
+  const QCommandLineOption screenshot(QStringLiteral("screenshot"),
+                                      QStringLiteral("Save the window as PNG once the task has run, then quit."),
+                                      QStringLiteral("png"));
+  parser.addOptions({task, param, device, headless, out, screenshot});
+  if (helpText) *helpText = parser.helpText();
+  if (!parser.parse(arguments)) return Error{ErrorCode::InvalidArgument, parser.errorText().toStdString()};
+
+  LaunchOptions o;
+  o.help = parser.isSet(help);
+  o.version = parser.isSet(version);
+  const QStringList positional = parser.positionalArguments();
+  if (positional.size() > 1)
+    return Error{ErrorCode::InvalidArgument, "expected at most one IMAGE, got " + std::to_string(positional.size())};
+  if (!positional.isEmpty()) o.image = positional.first();
+  o.taskId = parser.value(task);
+  o.device = parser.value(device);
+  o.headless = parser.isSet(headless);
+  o.outDir = parser.value(out);
+  o.screenshot = parser.value(screenshot);
+  for (const QString& text : parser.values(param)) {
+    const int eq = text.indexOf(QLatin1Char('='));
+    if (eq <= 0) return Error{ErrorCode::InvalidArgument, "--param expects name=value, got '" + text.toStdString() + "'"};
+    o.params.emplace_back(text.left(eq).toStdString(), text.mid(eq + 1).toStdString());
+  }
+  if (o.help || o.version) return o;
+  if (o.headless && o.outDir.isEmpty()) return Error{ErrorCode::InvalidArgument, "--headless needs --out DIR"};
+  if (!o.headless && parser.isSet(out)) return Error{ErrorCode::InvalidArgument, "--out is only used with --headless"};
+  if (o.headless && parser.isSet(screenshot))
+    return Error{ErrorCode::InvalidArgument, "--screenshot needs a window; drop --headless"};
+  return o;
+}
+
+int runHeadless(const LaunchOptions& options) {
+  host::PluginHost host;
+  host.scan();
+  host::RunRequest request;
+  request.taskId = options.taskId.toStdString();
+  request.inputPath = QFile::encodeName(options.image.isEmpty() ? defaultImagePath() : options.image).toStdString();
+  request.params = options.params;
+  request.device = options.device.toStdString();
+
+  host::RunStage stage = host::RunStage::Usage;
+  auto plan = host::planRun(host, request, &stage);
+  if (!plan) return fail(exitFor(stage, plan.error()), QString::fromStdString(plan.error().message));
+  for (const auto& w : plan->input.source.warnings) std::fprintf(stderr, "loupe: warning: %s\n", w.c_str());
+
+  std::signal(SIGINT, onInterrupt);
+  auto outcome = host::executeRun(*plan, g_cancel, Progress());
+  std::signal(SIGINT, SIG_DFL);
+  if (!outcome)
+    return fail(exitFor(host::RunStage::Task, outcome.error()),
+                QString::fromStdString(plan->spec.id + ": " + outcome.error().message));
+
+  const std::string outDir = QFile::encodeName(options.outDir).toStdString();
+  auto written = host::writeRun(*plan, *outcome, outDir);
+  if (!written) return fail(OutputFailed, QString::fromStdString(written.error().message));
+  std::printf("%s: %zu layer(s) for %s written to %s in %.2f s on %s\n", plan->spec.id.c_str(), outcome->layers.size(),
+              request.inputPath.c_str(), outDir.c_str(), outcome->seconds, plan->deviceName.c_str());
+  return Ok;
+}
+
+int runWindow(const LaunchOptions& options) {
+  host::PluginHost host;
+  host.scan();
+  MainWindow window(host);
+  window.setDevice(options.device);
+  bool ready = window.selectTask(options.taskId);
+  if (ready && !options.params.empty()) ready = window.applyParameters(options.params);
+  window.show();
+
+  const QString path = options.image.isEmpty() ? defaultImagePath() : options.image;
+  bool opened = false;
+  if (options.image.isEmpty() && (path.isEmpty() || !QFileInfo::exists(path)))
+    window.banner()->showWarning(QObject::tr("The sample photo %1 is not installed (python3-skimage). Open an image "
+                                             "with File > Open or drop one on the window.").arg(path));
+  else
+    opened = window.openImage(path);
+  const bool started = opened && ready && window.runSelectedTask();
+
+  if (!options.screenshot.isEmpty()) {
+    const QString target = options.screenshot;
+    auto shoot = [&window, target](bool ok) {
+      // Let the layout settle and the last repaint land before grabbing.
+      QTimer::singleShot(300, &window, [&window, target, ok] {
+        if (!window.grab().save(target, "PNG")) {
+          QCoreApplication::exit(fail(OutputFailed, QStringLiteral("cannot write %1").arg(target)));
+          return;
+        }
+        std::printf("screenshot saved to %s\n", qPrintable(target));
+        if (!ok) fail(TaskFailed, QStringLiteral("the analysis did not finish; the screenshot shows why"));
+        QCoreApplication::exit(ok ? Ok : TaskFailed);
+      });
+    };
+    if (started) {
+      QObject::connect(&window, &MainWindow::runFinished, &window, shoot, Qt::SingleShotConnection);
+      QTimer::singleShot(300'000, &window, [&window] { window.cancelRun(); });  // never hang a docs build
+    } else {
+      shoot(false);
+    }
+  }
+  return QApplication::exec();
+}
+
+int launch(int argc, char** argv) {
+  if (wantsHeadless(argc, argv)) {
+    QCoreApplication app(argc, argv);
+    setApplicationNames();
+    LaunchOptions options;
+    if (auto code = prepare(QCoreApplication::arguments(), options)) return *code;
+    if (!options.headless) return fail(Usage, QStringLiteral("--headless must be given as an option"));
+    return runHeadless(options);
+  }
+  QApplication app(argc, argv);
+  setApplicationNames();
+  QApplication::setApplicationDisplayName(QStringLiteral("Loupe"));
+  LaunchOptions options;
+  if (auto code = prepare(QCoreApplication::arguments(), options)) return *code;
+  return runWindow(options);
+}
+
+}  // namespace loupe::gui

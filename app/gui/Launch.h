@@ -1,0 +1,43 @@
+#pragma once
+// What `loupe` does with its command line:
+//   loupe [IMAGE] [--task ID] [--param name=value]... [--device D] [--headless --out DIR] [--screenshot PNG]
+// With --headless it runs the same pipeline as loupe-cli (plan, execute, write) without any window.
+
+#include <QString>
+#include <QStringList>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/Result.h"
+
+namespace loupe::gui {
+
+struct LaunchOptions {
+  QString image;  // empty: the default photo
+  QString taskId = QStringLiteral("forgery.ela");
+  std::vector<std::pair<std::string, std::string>> params;
+  QString device = QStringLiteral("auto");
+  bool headless = false;
+  QString outDir;
+  QString screenshot;
+  bool help = false;
+  bool version = false;
+};
+
+// The photo opened when no IMAGE is given (LOUPE_DEFAULT_IMAGE, set by the build).
+QString defaultImagePath();
+// Parses `arguments` (argv, program name first). Usage errors come back as InvalidArgument.
+Result<LaunchOptions> parseCommandLine(const QStringList& arguments, QString* helpText = nullptr);
+// True when argv asks for --headless: then no QApplication (and no display) may be created.
+bool wantsHeadless(int argc, char** argv);
+
+// Both expect the application object to exist already; they return the process exit code.
+int runHeadless(const LaunchOptions& options);
+int runWindow(const LaunchOptions& options);
+
+// main(): creates QCoreApplication or QApplication, parses, and runs one of the above.
+int launch(int argc, char** argv);
+
+}  // namespace loupe::gui

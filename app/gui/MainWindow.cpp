@@ -1,0 +1,610 @@
+#include "MainWindow.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCheckBox>
+#include <QCloseEvent>
+#include <QDir>
+#include <QDockWidget>
+#include <QDragEnterEvent>
+#include <QDropEvent>
+#include <QFile>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QGroupBox>
+#include <QHeaderView>
+#include <QKeySequence>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QSignalBlocker>
+#include <QSlider>
+#include <QStatusBar>
+#include <QStyle>
+#include <QTableWidget>
+#include <QToolBar>
+#include <QTreeWidget>
+#include <QTreeWidgetItemIterator>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <map>
+
+#include "ErrorBanner.h"
+#include "io/ImageReader.h"
+#include "widgets/ImageCanvas.h"
+
+namespace loupe::gui {
+
+namespace {
+
+constexpr int kTaskIdRole = Qt::UserRole + 1;
+
+QString fileName(const QString& path) { return QFileInfo(path).fileName(); }
+QString qs(const std::string& s) { return QString::fromStdString(s); }
+
+const char* stageWhat(host::RunStage stage) {
+  switch (stage) {
+    case host::RunStage::Usage: return "cannot start";
+    case host::RunStage::Device: return "no device";
+    case host::RunStage::Input: return "cannot read the input";
+    case host::RunStage::Plugin: return "plugin failed to load";
+    case host::RunStage::Task: return "failed";
+    case host::RunStage::Output: return "cannot write the result";
+  }
+  return "failed";
+}
+
+}  // namespace
+
+MainWindow::MainWindow(host::PluginHost& host, QWidget* parent) : QMainWindow(parent), host_(host), job_(host) {
+  setObjectName(QStringLiteral("mainWindow"));
+  setWindowTitle(tr("Loupe"));
+  setAcceptDrops(true);
+  setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
+  createCentralArea();
+  createTaskDock();
+  createResultDock();
+  createStatusBar();
+  createActions();
+  populateTaskTree();
+  connect(&job_, &AnalysisJob::progressChanged, this, &MainWindow::onProgress);
+  connect(&job_, &AnalysisJob::finished, this, &MainWindow::onJobFinished);
+  resize(1280, 800);
+  setBusy(false);
+}
+
+MainWindow::~MainWindow() {
+  job_.cancel();
+  job_.waitForFinished();
+}
+
+void MainWindow::createCentralArea() {
+  auto* central = new QWidget(this);
+  auto* layout = new QVBoxLayout(central);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->setSpacing(0);
+  banner_ = new ErrorBanner(central);
+  canvas_ = new widgets::ImageCanvas(central);
+  canvas_->setObjectName(QStringLiteral("canvas"));
+  layout->addWidget(banner_);
+  layout->addWidget(canvas_, 1);
+  setCentralWidget(central);
+  connect(canvas_, &widgets::ImageCanvas::pixelInfo, this, [this](const QString& text) {
+    if (text.isEmpty()) statusBar()->clearMessage();
+    else statusBar()->showMessage(text);
+  });
+}
+
+void MainWindow::createActions() {
+  auto* openAction = new QAction(style()->standardIcon(QStyle::SP_DialogOpenButton), tr("&Open..."), this);
+  openAction->setShortcut(QKeySequence::Open);
+  openAction->setToolTip(tr("Open an image (Ctrl+O)"));
+  connect(openAction, &QAction::triggered, this, &MainWindow::openDialog);
+
+  auto* quitAction = new QAction(tr("&Quit"), this);
+  quitAction->setShortcut(QKeySequence::Quit);
+  quitAction->setMenuRole(QAction::QuitRole);
+  connect(quitAction, &QAction::triggered, this, &QWidget::close);
+
+  runAction_ = new QAction(style()->standardIcon(QStyle::SP_MediaPlay), tr("&Run Task"), this);
+  runAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_R));
+  connect(runAction_, &QAction::triggered, this, &MainWindow::runSelectedTask);
+  cancelAction_ = new QAction(style()->standardIcon(QStyle::SP_MediaStop), tr("&Cancel Task"), this);
+  cancelAction_->setShortcut(QKeySequence(Qt::Key_Escape));
+  connect(cancelAction_, &QAction::triggered, this, &MainWindow::cancelRun);
+
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  file->addAction(openAction);
+  recentMenu_ = file->addMenu(tr("Open &Recent"));
+  recentMenu_->setObjectName(QStringLiteral("recentMenu"));
+  connect(recentMenu_, &QMenu::aboutToShow, this, &MainWindow::rebuildRecentMenu);
+  rebuildRecentMenu();
+  file->addSeparator();
+  file->addAction(quitAction);
+
+  QMenu* analysis = menuBar()->addMenu(tr("&Analysis"));
+  analysis->addAction(runAction_);
+  analysis->addAction(cancelAction_);
+
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  for (auto* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
+
+  QMenu* help = menuBar()->addMenu(tr("&Help"));
+  help->addAction(tr("&About Loupe"), this, [this] {
+    QMessageBox::about(this, tr("About Loupe"),
+                       tr("<b>Loupe %1</b><br>A workbench for image forensics, medical imaging and embedding "
+                          "analysis.").arg(qs(host::loupeVersion())));
+  });
+
+  QToolBar* bar = addToolBar(tr("Main"));
+  bar->setObjectName(QStringLiteral("mainToolBar"));
+  bar->setMovable(false);
+  bar->setToolButtonStyle(Qt::ToolButtonTextBesideIcon);
+  bar->addAction(openAction);
+  bar->addAction(runAction_);
+  bar->addSeparator();
+
+  overlayCheck_ = new QCheckBox(tr("Overlay"), bar);
+  overlayCheck_->setObjectName(QStringLiteral("overlayCheck"));
+  overlayCheck_->setChecked(canvas_->isOverlayVisible());
+  overlayCheck_->setToolTip(tr("Show the result overlay"));
+  connect(overlayCheck_, &QCheckBox::toggled, canvas_, &widgets::ImageCanvas::setOverlayVisible);
+  bar->addWidget(overlayCheck_);
+
+  auto* opacityLabel = new QLabel(tr("  Opacity "), bar);
+  bar->addWidget(opacityLabel);
+  opacitySlider_ = new QSlider(Qt::Horizontal, bar);
+  opacitySlider_->setObjectName(QStringLiteral("opacitySlider"));
+  opacitySlider_->setRange(0, 100);
+  opacitySlider_->setValue(static_cast<int>(canvas_->overlayOpacity() * 100.0 + 0.5));
+  opacitySlider_->setFixedWidth(160);
+  opacitySlider_->setToolTip(tr("Overlay opacity"));
+  bar->addWidget(opacitySlider_);
+  opacityValue_ = new QLabel(bar);
+  opacityValue_->setMinimumWidth(QFontMetrics(opacityValue_->font()).horizontalAdvance(QStringLiteral(" 100 %")));
+  opacityValue_->setText(QStringLiteral(" %1 %").arg(opacitySlider_->value()));
+  bar->addWidget(opacityValue_);
+  connect(opacitySlider_, &QSlider::valueChanged, this, [this](int v) {
+    canvas_->setOverlayOpacity(v / 100.0);
+    opacityValue_->setText(QStringLiteral(" %1 %").arg(v));
+  });
+}
+
+void MainWindow::createTaskDock() {
+  auto* dock = new QDockWidget(tr("Analysis"), this);
+  dock->setObjectName(QStringLiteral("taskDock"));
+  dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetClosable);
+  auto* panel = new QWidget(dock);
+  auto* layout = new QVBoxLayout(panel);
+  layout->setContentsMargins(8, 4, 8, 8);
+
+  taskTree_ = new QTreeWidget(panel);
+  taskTree_->setObjectName(QStringLiteral("taskTree"));
+  taskTree_->setHeaderHidden(true);
+  taskTree_->setRootIsDecorated(true);
+  taskTree_->setUniformRowHeights(true);
+  connect(taskTree_, &QTreeWidget::currentItemChanged, this, [this](QTreeWidgetItem* item) { onTaskSelected(item); });
+  connect(taskTree_, &QTreeWidget::itemDoubleClicked, this, [this](QTreeWidgetItem* item) {
+    if (item && item->data(0, kTaskIdRole).isValid()) runSelectedTask();
+  });
+  layout->addWidget(taskTree_);
+
+  auto* params = new QGroupBox(tr("Parameters"), panel);
+  auto* paramsLayout = new QVBoxLayout(params);
+  taskDescription_ = new QLabel(params);
+  taskDescription_->setObjectName(QStringLiteral("taskDescription"));
+  taskDescription_->setWordWrap(true);
+  taskDescription_->setForegroundRole(QPalette::PlaceholderText);
+  paramForm_ = new ParamForm(params);
+  auto* defaults = new QPushButton(tr("Defaults"), params);
+  defaults->setObjectName(QStringLiteral("defaultsButton"));
+  defaults->setToolTip(tr("Reset the parameters to the task's defaults"));
+  connect(defaults, &QPushButton::clicked, paramForm_, &ParamForm::resetToDefaults);
+  paramsLayout->addWidget(taskDescription_);
+  paramsLayout->addSpacing(4);
+  paramsLayout->addWidget(paramForm_);
+  paramsLayout->addWidget(defaults, 0, Qt::AlignRight);
+  layout->addWidget(params, 0);
+
+  runButton_ = new QPushButton(style()->standardIcon(QStyle::SP_MediaPlay), tr("Run"), panel);
+  runButton_->setObjectName(QStringLiteral("runButton"));
+  runButton_->setDefault(true);
+  runButton_->setMinimumHeight(32);
+  runButton_->setToolTip(tr("Run the selected task on the image (Ctrl+R)"));
+  connect(runButton_, &QPushButton::clicked, this, &MainWindow::runSelectedTask);
+  layout->addWidget(runButton_);
+  layout->addStretch(1);
+
+  dock->setWidget(panel);
+  dock->setMinimumWidth(300);
+  addDockWidget(Qt::LeftDockWidgetArea, dock);
+}
+
+void MainWindow::createResultDock() {
+  auto* dock = new QDockWidget(tr("Results"), this);
+  dock->setObjectName(QStringLiteral("resultDock"));
+  dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetClosable);
+  auto* panel = new QWidget(dock);
+  auto* layout = new QVBoxLayout(panel);
+  layout->setContentsMargins(8, 4, 8, 8);
+  resultCaption_ = new QLabel(tr("Run a task to see its measurements here."), panel);
+  resultCaption_->setObjectName(QStringLiteral("resultCaption"));
+  resultCaption_->setWordWrap(true);
+  resultTable_ = new QTableWidget(panel);
+  resultTable_->setObjectName(QStringLiteral("resultTable"));
+  resultTable_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  resultTable_->setAlternatingRowColors(true);
+  resultTable_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  resultTable_->verticalHeader()->setVisible(false);
+  resultTable_->verticalHeader()->setDefaultSectionSize(resultTable_->fontMetrics().height() + 8);
+  resultTable_->horizontalHeader()->setStretchLastSection(true);
+  resultTable_->horizontalHeader()->setDefaultAlignment(Qt::AlignLeft | Qt::AlignVCenter);
+  resultTable_->setWordWrap(false);
+  resultTable_->setShowGrid(false);
+  layout->addWidget(resultCaption_);
+  layout->addWidget(resultTable_, 1);
+  dock->setWidget(panel);
+  dock->setMinimumWidth(260);
+  addDockWidget(Qt::RightDockWidgetArea, dock);
+}
+
+void MainWindow::createStatusBar() {
+  imageInfo_ = new QLabel(this);
+  imageInfo_->setObjectName(QStringLiteral("imageInfo"));
+  imageInfo_->setContentsMargins(6, 0, 0, 0);
+  statusBar()->addWidget(imageInfo_, 1);  // hidden while the canvas shows pixel readouts
+  stageLabel_ = new QLabel(this);
+  stageLabel_->setObjectName(QStringLiteral("stageLabel"));
+  progressBar_ = new QProgressBar(this);
+  progressBar_->setObjectName(QStringLiteral("progressBar"));
+  progressBar_->setRange(0, 1000);
+  progressBar_->setFixedWidth(180);
+  progressBar_->setTextVisible(false);
+  cancelButton_ = new QPushButton(style()->standardIcon(QStyle::SP_MediaStop), tr("Cancel"), this);
+  cancelButton_->setObjectName(QStringLiteral("cancelButton"));
+  cancelButton_->setToolTip(tr("Stop the running task (Esc)"));
+  connect(cancelButton_, &QPushButton::clicked, this, &MainWindow::cancelRun);
+  statusBar()->addPermanentWidget(stageLabel_);
+  statusBar()->addPermanentWidget(progressBar_);
+  statusBar()->addPermanentWidget(cancelButton_);
+}
+
+void MainWindow::populateTaskTree() {
+  const QString previous = selectedTaskId();
+  QSignalBlocker block(taskTree_);
+  taskTree_->clear();
+  QTreeWidgetItem* firstTask = nullptr;
+  QTreeWidgetItem* keep = nullptr;
+  std::map<const host::PluginRecord*, QTreeWidgetItem*> groups;
+  for (const auto& ref : host_.tasks()) {
+    const bool usable = ref.plugin->state != host::PluginRecord::State::Failed;
+    QTreeWidgetItem*& group = groups[ref.plugin];
+    if (!group) {
+      group = new QTreeWidgetItem(taskTree_, {qs(ref.plugin->manifest.name)});
+      group->setFlags(usable ? Qt::ItemIsEnabled : Qt::NoItemFlags);
+      group->setToolTip(0, usable ? QStringLiteral("%1 %2\n%3").arg(qs(ref.plugin->manifest.id), qs(ref.plugin->manifest.version),
+                                                                    qs(ref.plugin->manifest.description))
+                                  : qs(ref.plugin->error));
+      QFont f = group->font(0);
+      f.setBold(true);
+      group->setFont(0, f);
+    }
+    auto* item = new QTreeWidgetItem(group, {qs(ref.spec->title)});
+    item->setData(0, kTaskIdRole, qs(ref.spec->id));
+    item->setToolTip(0, usable ? QStringLiteral("%1\n%2").arg(qs(ref.spec->id), qs(ref.spec->description)) : qs(ref.plugin->error));
+    item->setFlags(usable ? Qt::ItemIsEnabled | Qt::ItemIsSelectable : Qt::NoItemFlags);
+    if (usable && !firstTask) firstTask = item;
+    if (usable && qs(ref.spec->id) == previous) keep = item;
+  }
+  for (const auto& plugin : host_.plugins()) {
+    if (plugin->state != host::PluginRecord::State::Invalid) continue;
+    const QString name = plugin->manifest.name.empty() ? QFileInfo(plugin->path).fileName() : qs(plugin->manifest.name);
+    auto* item = new QTreeWidgetItem(taskTree_, {tr("%1 (unavailable)").arg(name)});
+    item->setFlags(Qt::NoItemFlags);
+    item->setToolTip(0, QStringLiteral("%1\n%2").arg(plugin->path, qs(plugin->error)));
+  }
+  if (taskTree_->topLevelItemCount() == 0) {
+    auto* item = new QTreeWidgetItem(taskTree_, {tr("No plugins found")});
+    item->setFlags(Qt::NoItemFlags);
+    item->setToolTip(0, tr("Searched: %1").arg(host_.searchPaths().join(QStringLiteral(", "))));
+  }
+  taskTree_->expandAll();
+  // As tall as its rows (within limits), so the parameters sit right below the tasks.
+  int rows = 0;
+  for (QTreeWidgetItemIterator it(taskTree_); *it; ++it) ++rows;
+  const int rowHeight = std::max(taskTree_->sizeHintForRow(0), taskTree_->fontMetrics().height() + 4);
+  taskTree_->setFixedHeight(std::clamp(rows * rowHeight + 2 * taskTree_->frameWidth() + 8, 96, 320));
+  QTreeWidgetItem* current = keep ? keep : firstTask;
+  taskTree_->setCurrentItem(current);
+  block.unblock();
+  if (!keep || selectedTaskId() != previous) onTaskSelected(current);
+}
+
+void MainWindow::onTaskSelected(QTreeWidgetItem* item) {
+  const QString id = item ? item->data(0, kTaskIdRole).toString() : QString();
+  const host::TaskRef ref = host_.findTask(id.toStdString());
+  paramForm_->setTask(ref.spec);
+  taskDescription_->setText(ref.spec ? qs(ref.spec->description) : QString());
+  taskDescription_->setVisible(ref.spec && !ref.spec->description.empty());
+  updateActions();
+}
+
+QString MainWindow::selectedTaskId() const {
+  const QTreeWidgetItem* item = taskTree_->currentItem();
+  return item ? item->data(0, kTaskIdRole).toString() : QString();
+}
+
+bool MainWindow::selectTask(const QString& taskId) {
+  for (QTreeWidgetItemIterator it(taskTree_); *it; ++it) {
+    if ((*it)->data(0, kTaskIdRole).toString() != taskId) continue;
+    if (!((*it)->flags() & Qt::ItemIsSelectable)) {
+      banner_->showError(tr("Task %1 is unavailable: %2").arg(taskId, (*it)->toolTip(0)));
+      return false;
+    }
+    taskTree_->setCurrentItem(*it);
+    return true;
+  }
+  banner_->showError(tr("There is no task '%1'. Pick one from the Analysis panel.").arg(taskId));
+  return false;
+}
+
+bool MainWindow::applyParameters(const ParamForm::Overrides& values) {
+  auto ok = paramForm_->apply(values);
+  if (!ok) banner_->showError(tr("Parameters: %1").arg(qs(ok.error().message)));
+  return ok.ok();
+}
+
+bool MainWindow::openImage(const QString& path) {
+  QApplication::setOverrideCursor(Qt::WaitCursor);
+  auto image = io::loadImage(QFile::encodeName(path).toStdString());
+  QApplication::restoreOverrideCursor();
+  if (!image) {
+    QString why = qs(image.error().message);
+    if (why.startsWith(fileName(path) + QStringLiteral(": "))) why = why.mid(fileName(path).size() + 2);  // named once
+    banner_->showError(tr("Cannot open %1: %2").arg(fileName(path), why));
+    return false;
+  }
+  if (job_.isRunning()) job_.cancel();  // its result belongs to the previous image and is dropped
+  imagePath_ = path;
+  canvas_->setImage(*image);
+  showTables({});
+  recent_.add(path);
+  setWindowTitle(tr("%1 \u2014 Loupe").arg(fileName(path)));
+  const int bits = image->depth() == PixelDepth::U16 ? 16 : image->depth() == PixelDepth::F32 ? 32 : 8;
+  imageInfo_->setText(QStringLiteral("%1    %2 \u00d7 %3    %4 %5 %6-bit")
+                          .arg(fileName(path), QString::number(image->width()), QString::number(image->height()),
+                               qs(image->source.format).toUpper(), QString::fromLatin1(colorOrderName(image->order())).toUpper(),
+                               QString::number(bits)));
+  imageInfo_->setToolTip(QDir::toNativeSeparators(path));
+  stageLabel_->setText(tr("Ready"));
+  if (!image->source.warnings.empty()) {
+    QStringList warnings;
+    for (const auto& w : image->source.warnings) warnings << qs(w);
+    banner_->showWarning(tr("%1: %2").arg(fileName(path), warnings.join(QStringLiteral("; "))));
+  } else {
+    banner_->dismiss();
+  }
+  updateActions();
+  return true;
+}
+
+bool MainWindow::runSelectedTask() {
+  if (job_.isRunning()) return false;
+  if (imagePath_.isEmpty()) {
+    banner_->showError(tr("Open an image first (File > Open or drop a file on the window)."));
+    return false;
+  }
+  const QString taskId = selectedTaskId();
+  if (taskId.isEmpty()) {
+    banner_->showError(tr("Select a task in the Analysis panel."));
+    return false;
+  }
+  host::RunRequest request;
+  request.taskId = taskId.toStdString();
+  request.inputPath = QFile::encodeName(imagePath_).toStdString();
+  request.params = paramForm_->values();
+  request.device = device_.toStdString();
+  auto started = job_.start(request);
+  if (!started) {
+    banner_->showError(tr("%1 cannot run: %2").arg(taskId, qs(started.error().message)));
+    populateTaskTree();  // a plugin that failed to load is shown greyed now
+    return false;
+  }
+  runPath_ = imagePath_;
+  if (banner_->kind() == ErrorBanner::Kind::Error) banner_->dismiss();
+  const auto* spec = host_.findTask(request.taskId).spec;
+  stageLabel_->setText(tr("%1: starting").arg(spec ? qs(spec->title) : taskId));
+  progressBar_->setValue(0);
+  setBusy(true);
+  return true;
+}
+
+void MainWindow::cancelRun() {
+  if (!job_.isRunning()) return;
+  job_.cancel();
+  stageLabel_->setText(tr("Cancelling..."));
+  cancelButton_->setEnabled(false);
+}
+
+void MainWindow::onProgress(double fraction, const QString& stage) {
+  if (!job_.isRunning()) return;
+  progressBar_->setValue(static_cast<int>(fraction * 1000.0 + 0.5));
+  if (!stage.isEmpty()) stageLabel_->setText(stage);
+}
+
+void MainWindow::onJobFinished() {
+  setBusy(false);
+  const JobResult& result = job_.result();
+  const QString title = result.taskTitle.empty() ? qs(result.taskId) : qs(result.taskTitle);
+  if (runPath_ != imagePath_) {
+    stageLabel_->setText(tr("Ready"));
+    Q_EMIT runFinished(false);
+    return;
+  }
+  if (result.cancelled()) {
+    stageLabel_->setText(tr("%1: cancelled").arg(title));
+    Q_EMIT runFinished(false);
+    return;
+  }
+  if (!result.ok) {
+    stageLabel_->setText(tr("%1: failed").arg(title));
+    banner_->showError(tr("%1 %2: %3").arg(title, tr(stageWhat(result.stage)), qs(result.error.message)));
+    if (result.stage == host::RunStage::Plugin) populateTaskTree();
+    Q_EMIT runFinished(false);
+    return;
+  }
+  showResult(result);
+  stageLabel_->setText(tr("%1: done in %2 s on %3").arg(title).arg(result.seconds, 0, 'f', 2).arg(qs(result.deviceName)));
+  Q_EMIT runFinished(true);
+}
+
+void MainWindow::showResult(const JobResult& result) {
+  if (result.input.source.sha256 != canvas_->image().source.sha256 || result.input.width() != canvas_->image().width() ||
+      result.input.height() != canvas_->image().height())
+    canvas_->setImage(result.input);  // the file changed since it was opened: show what was analysed
+  const Heatmap* heatmap = nullptr;
+  QString heatmapTitle;
+  for (const Layer& layer : result.layers) {
+    if (const auto* h = std::get_if<Heatmap>(&layer.payload)) {
+      heatmap = h;
+      heatmapTitle = qs(layer.title.empty() ? layer.id : layer.title);
+      break;
+    }
+  }
+  if (heatmap) canvas_->setHeatmap(*heatmap, heatmapTitle);
+  else canvas_->clearOverlay();
+  showTables(result.layers);
+  updateActions();
+}
+
+void MainWindow::showTables(const std::vector<Layer>& layers) {
+  resultTable_->clear();
+  resultTable_->setRowCount(0);
+  std::vector<const Layer*> tables;
+  for (const Layer& layer : layers)
+    if (std::holds_alternative<Table>(layer.payload)) tables.push_back(&layer);
+  int columns = 0;
+  for (const Layer* l : tables) columns = std::max(columns, static_cast<int>(std::get<Table>(l->payload).columns.size()));
+  resultTable_->setColumnCount(columns);
+  QStringList titles;
+  for (const Layer* l : tables) titles << qs(l->title.empty() ? l->id : l->title);
+  resultCaption_->setText(tables.empty() ? tr("Run a task to see its measurements here.") : titles.join(QStringLiteral(", ")));
+  QFont captionFont = resultCaption_->font();
+  captionFont.setBold(!tables.empty());
+  resultCaption_->setFont(captionFont);
+  if (tables.empty()) return;
+  QStringList headers;
+  for (const auto& c : std::get<Table>(tables.front()->payload).columns) headers << qs(c);
+  resultTable_->setHorizontalHeaderLabels(headers);
+  for (const Layer* layer : tables) {
+    const Table& table = std::get<Table>(layer->payload);
+    if (tables.size() > 1) {  // a title row per table when there are several
+      const int row = resultTable_->rowCount();
+      resultTable_->insertRow(row);
+      auto* item = new QTableWidgetItem(qs(layer->title.empty() ? layer->id : layer->title));
+      QFont f = item->font();
+      f.setBold(true);
+      item->setFont(f);
+      resultTable_->setItem(row, 0, item);
+      resultTable_->setSpan(row, 0, 1, std::max(1, columns));
+    }
+    for (const auto& cells : table.rows) {
+      const int row = resultTable_->rowCount();
+      resultTable_->insertRow(row);
+      for (int c = 0; c < static_cast<int>(cells.size()) && c < columns; ++c) {
+        auto* item = new QTableWidgetItem(qs(cells[c]));
+        item->setToolTip(qs(cells[c]));
+        resultTable_->setItem(row, c, item);
+      }
+    }
+  }
+  QHeaderView* header = resultTable_->horizontalHeader();
+  for (int c = 0; c + 1 < columns; ++c) header->setSectionResizeMode(c, QHeaderView::ResizeToContents);
+  header->setSectionResizeMode(columns - 1, QHeaderView::Stretch);
+}
+
+void MainWindow::setBusy(bool busy) {
+  progressBar_->setVisible(busy);
+  cancelButton_->setVisible(busy);
+  cancelButton_->setEnabled(busy);
+  cancelAction_->setEnabled(busy);
+  if (!busy) progressBar_->setValue(0);
+  updateActions();
+}
+
+void MainWindow::updateActions() {
+  if (!runButton_ || !runAction_) return;
+  const bool canRun = !job_.isRunning() && !imagePath_.isEmpty() && !selectedTaskId().isEmpty();
+  runButton_->setEnabled(canRun);
+  runAction_->setEnabled(canRun);
+  const bool overlay = canvas_->hasOverlay();
+  overlayCheck_->setEnabled(overlay);
+  opacitySlider_->setEnabled(overlay);
+}
+
+void MainWindow::openDialog() {
+  QSettings settings(QStringLiteral("Loupe"), QStringLiteral("loupe"));
+  const QString dir = imagePath_.isEmpty() ? settings.value(QStringLiteral("lastDirectory")).toString()
+                                           : QFileInfo(imagePath_).absolutePath();
+  const QString path = QFileDialog::getOpenFileName(
+      this, tr("Open Image"), dir,
+      tr("Images (*.jpg *.jpeg *.png *.tif *.tiff *.bmp *.webp);;All files (*)"));
+  if (path.isEmpty()) return;
+  settings.setValue(QStringLiteral("lastDirectory"), QFileInfo(path).absolutePath());
+  openImage(path);
+}
+
+void MainWindow::rebuildRecentMenu() {
+  recentMenu_->clear();
+  const QStringList paths = recent_.paths();
+  for (int i = 0; i < paths.size(); ++i) {
+    const QString path = paths[i];
+    QAction* action = recentMenu_->addAction(QStringLiteral("&%1  %2").arg((i + 1) % 10).arg(fileName(path)));
+    action->setToolTip(path);
+    action->setStatusTip(path);
+    connect(action, &QAction::triggered, this, [this, path] { openRecent(path); });
+  }
+  if (paths.isEmpty()) recentMenu_->addAction(tr("No recent files"))->setEnabled(false);
+  recentMenu_->addSeparator();
+  QAction* clear = recentMenu_->addAction(tr("Clear List"));
+  clear->setEnabled(!paths.isEmpty());
+  connect(clear, &QAction::triggered, this, [this] { recent_.clear(); });
+}
+
+void MainWindow::openRecent(const QString& path) {
+  if (!QFileInfo::exists(path)) {
+    recent_.remove(path);
+    banner_->showWarning(tr("%1 no longer exists; it was removed from the recent files.").arg(path));
+    return;
+  }
+  openImage(path);
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  if (job_.isRunning()) {
+    job_.cancel();
+    QApplication::setOverrideCursor(Qt::WaitCursor);
+    job_.waitForFinished();
+    QApplication::restoreOverrideCursor();
+  }
+  event->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent* event) {
+  const auto urls = event->mimeData()->urls();
+  if (!urls.isEmpty() && urls.first().isLocalFile()) event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent* event) {
+  const auto urls = event->mimeData()->urls();
+  if (urls.isEmpty() || !urls.first().isLocalFile()) return;
+  event->acceptProposedAction();
+  openImage(urls.first().toLocalFile());
+}
+
+}  // namespace loupe::gui
