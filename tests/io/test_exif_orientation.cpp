@@ -4,6 +4,9 @@
 
 #include <QTemporaryDir>
 
+#include <atomic>
+#include <thread>
+
 #include <exiv2/exiv2.hpp>
 #include <opencv2/imgcodecs.hpp>
 
@@ -25,13 +28,19 @@ cv::Mat storedPicture() {
   return m;
 }
 
-bool setOrientation(const std::string& path, int value, std::string& why) {
+bool setOrientation(const std::string& path, int value, std::string& why, bool withXmp = false) {
   try {
     auto image = Exiv2::ImageFactory::open(path);
     image->readMetadata();
     Exiv2::ExifData exif = image->exifData();
     exif["Exif.Image.Orientation"] = std::uint16_t(value);
     image->setExifData(exif);
+    if (withXmp) {
+      Exiv2::XmpData xmp;
+      xmp["Xmp.dc.title"] = "rotated test picture";
+      xmp["Xmp.tiff.Orientation"] = value;
+      image->setXmpData(xmp);
+    }
     image->writeMetadata();
     return true;
   } catch (const std::exception& e) {
@@ -69,6 +78,7 @@ class TestExifOrientation : public QObject {
   void shouldApplyExifOrientation();
   void shouldKeepStoredLayoutWhenAskedNotToRotate();
   void shouldWarnAboutInvalidOrientationValue();
+  void shouldLoadTaggedFilesFromManyThreads();
 
  private:
   QTemporaryDir dir_;
@@ -144,6 +154,32 @@ void TestExifOrientation::shouldWarnAboutInvalidOrientationValue() {
   QCOMPARE(corners(*r), QStringLiteral("RGBB"));
   QCOMPARE(r->source.warnings.size(), std::size_t(1));
   QVERIFY(QString::fromStdString(r->source.warnings[0]).contains(QStringLiteral("orientation")));
+}
+
+void TestExifOrientation::shouldLoadTaggedFilesFromManyThreads() {
+  // Jobs load images on worker threads: EXIF + XMP parsing must give the same result on every thread.
+  const std::string path = dir_.filePath(QStringLiteral("xmp6.jpg")).toStdString();
+  QVERIFY(cv::imwrite(path, storedPicture(), {cv::IMWRITE_JPEG_QUALITY, 98}));
+  std::string why;
+  QVERIFY2(setOrientation(path, 6, why, true), why.c_str());
+  std::vector<std::uint8_t> bytes;
+  {
+    QFile f(QString::fromStdString(path));
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QByteArray all = f.readAll();
+    bytes.assign(all.begin(), all.end());
+  }
+  std::atomic<int> good{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&] {
+      for (int i = 0; i < 25; ++i) {
+        const auto r = io::decodeImage(bytes, "xmp6.jpg");
+        if (r.ok() && r->source.exifOrientation == 6 && r->width() == kH && corners(*r) == QLatin1String("BRGB")) ++good;
+      }
+    });
+  for (auto& th : threads) th.join();
+  QCOMPARE(good.load(), 100);
 }
 
 QTEST_GUILESS_MAIN(TestExifOrientation)

@@ -60,14 +60,19 @@ std::vector<std::uint8_t> encode(const cv::Mat& m, const std::string& ext, std::
 
 std::vector<std::uint8_t> bytesOf(const QByteArray& b) { return {b.begin(), b.end()}; }
 
-// Position just after the SOF0 segment of a baseline JPEG (or 0 when not found).
-std::size_t endOfSof(const std::vector<std::uint8_t>& j) {
+// Position of the SOF0 marker of a baseline JPEG (or 0 when not found).
+std::size_t startOfSof(const std::vector<std::uint8_t>& j) {
   for (std::size_t i = 2; i + 4 < j.size();) {
-    const std::size_t len = std::size_t(j[i + 2]) << 8 | j[i + 3];
-    if (j[i + 1] == 0xC0) return i + 2 + len;
-    i += 2 + len;
+    if (j[i + 1] == 0xC0) return i;
+    i += 2 + (std::size_t(j[i + 2]) << 8 | j[i + 3]);
   }
   return 0;
+}
+
+// Position just after the SOF0 segment (or 0 when not found).
+std::size_t endOfSof(const std::vector<std::uint8_t>& j) {
+  const std::size_t i = startOfSof(j);
+  return i ? i + 2 + (std::size_t(j[i + 2]) << 8 | j[i + 3]) : 0;
 }
 
 bool hasWarning(const Image& img, const char* word) {
@@ -91,6 +96,8 @@ class TestImageReader : public QObject {
   void shouldRefuseFolder();
   void shouldRefuseEmptyFile();
   void shouldRefuseHugePngBeforeDecoding();
+  void shouldRefuseHugeJpegAndBmpBeforeDecoding_data();
+  void shouldRefuseHugeJpegAndBmpBeforeDecoding();
   void shouldHonourCustomPixelLimit();
   void shouldRefuseTextFileWithImageExtension_data();
   void shouldRefuseTextFileWithImageExtension();
@@ -123,7 +130,8 @@ void TestImageReader::initTestCase() {
   QVERIFY(dir_.isValid());
   jpeg_ = encode(texturedBgr(128, 96), ".jpg", {cv::IMWRITE_JPEG_QUALITY, 90});
   QVERIFY(jpeg_.size() > 2000);
-  QVERIFY(endOfSof(jpeg_) > 0);
+  QVERIFY(startOfSof(jpeg_) > 0);
+  QCOMPARE(endOfSof(jpeg_) - startOfSof(jpeg_), std::size_t(2 + 17));  // SOF0 with 3 components (B.2.2)
 }
 
 void TestImageReader::shouldComputePngCrcLikeTheSpec() {
@@ -166,8 +174,9 @@ void TestImageReader::shouldRefuseHugePngBeforeDecoding() {
   // 100000 x 100000 RGB would need 30 GB: it must be refused from the header, fast, without allocating.
   const QString path = dir_.filePath(QStringLiteral("bomb.png"));
   QVERIFY(writeBytes(path, pngClaiming(100000, 100000)));
-  const auto header = io::probeImage(reinterpret_cast<const std::uint8_t*>(readBytes(path).constData()),
-                                     std::size_t(readBytes(path).size()));
+  const QByteArray bytes = readBytes(path);
+  QVERIFY(bytes.size() < 100);  // a few dozen bytes on disk
+  const auto header = io::probeImage(reinterpret_cast<const std::uint8_t*>(bytes.constData()), std::size_t(bytes.size()));
   QVERIFY(header.ok());
   QCOMPARE(header->width, std::int64_t(100000));
   QCOMPARE(header->height, std::int64_t(100000));
@@ -181,6 +190,37 @@ void TestImageReader::shouldRefuseHugePngBeforeDecoding() {
   const QString msg = QString::fromStdString(r.error().message);
   QVERIFY2(msg.contains(QStringLiteral("100000 x 100000")), qPrintable(msg));
   QVERIFY2(ms < 500, qPrintable(QStringLiteral("took %1 ms").arg(ms)));
+}
+
+void TestImageReader::shouldRefuseHugeJpegAndBmpBeforeDecoding_data() {
+  QTest::addColumn<QByteArray>("bytes");
+  QTest::addColumn<QString>("size");
+  // The test JPEG with its SOF0 frame size patched to 65000 x 60000 (SOF0: length(2) precision(1)
+  // height(2) width(2), JPEG spec B.2.2); the pixel data stays that of a small image.
+  QByteArray jpeg(reinterpret_cast<const char*>(jpeg_.data()), int(jpeg_.size()));
+  const int sof = int(startOfSof(jpeg_));  // checked in initTestCase
+  jpeg[sof + 5] = char(60000 >> 8); jpeg[sof + 6] = char(60000 & 0xFF);
+  jpeg[sof + 7] = char(65000 >> 8); jpeg[sof + 8] = char(65000 & 0xFF);
+  QTest::newRow("jpeg 65000 x 60000") << jpeg << "65000 x 60000";
+  // BITMAPINFOHEADER claiming 100000 x 100000, 24 bits, no pixel data.
+  QByteArray bmp(54, 0);
+  bmp[0] = 'B'; bmp[1] = 'M'; bmp[14] = 40;
+  bmp[18] = char(0xA0); bmp[19] = char(0x86); bmp[20] = 0x01;  // 100000 = 0x0186A0, little-endian
+  bmp[22] = char(0xA0); bmp[23] = char(0x86); bmp[24] = 0x01;
+  bmp[26] = 1; bmp[28] = 24;
+  QTest::newRow("bmp 100000 x 100000") << bmp << "100000 x 100000";
+}
+
+void TestImageReader::shouldRefuseHugeJpegAndBmpBeforeDecoding() {
+  QFETCH(QByteArray, bytes);
+  QFETCH(QString, size);
+  QElapsedTimer timer;
+  timer.start();
+  const auto r = io::decodeImage(bytesOf(bytes), "huge");
+  QVERIFY(!r.ok());
+  QCOMPARE(r.error().code, ErrorCode::TooLarge);
+  QVERIFY2(QString::fromStdString(r.error().message).contains(size), r.error().message.c_str());
+  QVERIFY(timer.elapsed() < 500);
 }
 
 void TestImageReader::shouldHonourCustomPixelLimit() {
