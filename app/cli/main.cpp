@@ -12,15 +12,13 @@
 #include "ProgressBar.h"
 #include "core/Device.h"
 #include "host/PluginHost.h"
+#include "host/ExitCodes.h"
 #include "host/TaskRunner.h"
 #include "runtime/ModelPackage.h"
 
 using namespace loupe;
 
 namespace {
-
-enum Exit { Ok = 0, Internal = 1, Usage = 2, BadInput = 3, TaskFailed = 4, NoDevice = 5, PluginFailed = 6,
-            OutputFailed = 7, Cancelled = 130 };
 
 CancelToken g_cancel;
 
@@ -32,19 +30,6 @@ void onInterrupt(int) {
 int fail(int code, const std::string& message) {
   std::fprintf(stderr, "loupe-cli: error: %s\n", message.c_str());
   return code;
-}
-
-int exitFor(host::RunStage stage, const Error& e) {
-  if (e.code == ErrorCode::Cancelled) return Cancelled;
-  switch (stage) {
-    case host::RunStage::Usage: return Usage;
-    case host::RunStage::Device: return NoDevice;
-    case host::RunStage::Input: return BadInput;
-    case host::RunStage::Plugin: return PluginFailed;
-    case host::RunStage::Task: return e.code == ErrorCode::Internal ? Internal : TaskFailed;
-    case host::RunStage::Output: return OutputFailed;
-  }
-  return Internal;
 }
 
 nlohmann::json taskJson(const host::TaskRef& t) {
@@ -67,12 +52,12 @@ int listTasks(host::PluginHost& host, bool json) {
     nlohmann::json arr = nlohmann::json::array();
     for (const auto& t : tasks) arr.push_back(taskJson(t));
     std::cout << arr.dump(2) << "\n";
-    return Ok;
+    return host::Ok;
   }
   if (tasks.empty()) {
     std::cerr << "loupe-cli: no tasks: no valid plugins in " << host.searchPaths().join(":").toStdString()
               << " (see `loupe-cli plugins`)\n";
-    return PluginFailed;
+    return host::PluginFailed;
   }
   for (const auto& t : tasks) {
     std::cout << t.spec->id << "\t" << t.spec->title << "\n";
@@ -87,7 +72,7 @@ int listTasks(host::PluginHost& host, bool json) {
       std::cout << ") " << p.title << "\n";
     }
   }
-  return Ok;
+  return host::Ok;
 }
 
 int listPlugins(host::PluginHost& host, bool json) {
@@ -106,7 +91,7 @@ int listPlugins(host::PluginHost& host, bool json) {
   if (json) std::cout << arr.dump(2) << "\n";
   else if (host.plugins().empty())
     std::cout << "no plugins found in " << host.searchPaths().join(":").toStdString() << "\n";
-  return Ok;
+  return host::Ok;
 }
 
 
@@ -143,18 +128,18 @@ int modelsCommand(const std::string& action, const std::string& target, const st
     }
     if (json) std::cout << arr.dump(2) << "\n";
     else if (list.empty()) std::cerr << "loupe-cli: no model packages found\n";
-    return Ok;
+    return host::Ok;
   }
-  if (target.empty()) return fail(Usage, "models " + action + " needs a package folder");
+  if (target.empty()) return fail(host::Usage, "models " + action + " needs a package folder");
   auto p = runtime::openModelPackage(target, /*verifyFiles=*/action == "verify");
-  if (!p) return fail(BadInput, p.error().message);
+  if (!p) return fail(host::BadInput, p.error().message);
   if (json || action == "inspect") {
     std::cout << packageJson(*p).dump(2) << "\n";
   } else {
     std::cout << p->id << ": " << p->files.size() << " file(s) verified (sha256), entry is "
               << runtime::modelFormatName(p->format) << "\n";
   }
-  return Ok;
+  return host::Ok;
 }
 
 }  // namespace
@@ -205,7 +190,7 @@ int main(int argc, char** argv) {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     const int code = cli.exit(e);
-    return code == 0 ? Ok : Usage;
+    return code == 0 ? host::Ok : host::Usage;
   }
 
   if (*modelsCmd) return modelsCommand(modelAction, modelTarget, modelDirs, json);
@@ -221,15 +206,15 @@ int main(int argc, char** argv) {
 
   for (const auto& text : paramTexts) {
     const auto eq = text.find('=');
-    if (eq == std::string::npos || eq == 0) return fail(Usage, "--param expects name=value, got '" + text + "'");
+    if (eq == std::string::npos || eq == 0) return fail(host::Usage, "--param expects name=value, got '" + text + "'");
     req.params.emplace_back(text.substr(0, eq), text.substr(eq + 1));
   }
-  if (threads < 0) return fail(Usage, "--threads must be positive");
+  if (threads < 0) return fail(host::Usage, "--threads must be positive");
   configureThreads(threads);
 
   host::RunStage stage = host::RunStage::Usage;
   auto plan = host::planRun(host, req, &stage);
-  if (!plan) return fail(exitFor(stage, plan.error()), plan.error().message);
+  if (!plan) return fail(host::exitCodeFor(stage, plan.error()), plan.error().message);
   for (const auto& w : plan->input.source.warnings) std::fprintf(stderr, "loupe-cli: warning: %s\n", w.c_str());
 
   std::signal(SIGINT, onInterrupt);
@@ -237,15 +222,15 @@ int main(int argc, char** argv) {
   Progress progress([&bar](double f, const std::string& s) { bar.update(f, s); });
   auto outcome = host::executeRun(*plan, g_cancel, progress);
   bar.finish();
-  if (!outcome) return fail(exitFor(host::RunStage::Task, outcome.error()), plan->spec.id + ": " + outcome.error().message);
+  if (!outcome) return fail(host::exitCodeFor(host::RunStage::Task, outcome.error()), plan->spec.id + ": " + outcome.error().message);
 
   auto written = host::writeRun(*plan, *outcome, outDir);
-  if (!written) return fail(OutputFailed, written.error().message);
+  if (!written) return fail(host::OutputFailed, written.error().message);
   if (json) {
     std::cout << written->dump(2) << "\n";
   } else if (!quiet) {
     std::fprintf(stderr, "%s: %zu layer(s) written to %s in %.2f s on %s\n", plan->spec.id.c_str(),
                  outcome->layers.size(), outDir.c_str(), outcome->seconds, plan->deviceName.c_str());
   }
-  return Ok;
+  return host::Ok;
 }

@@ -15,6 +15,7 @@
 
 #include "ErrorBanner.h"
 #include "MainWindow.h"
+#include "host/ExitCodes.h"
 #include "host/PluginHost.h"
 #include "host/TaskRunner.h"
 
@@ -25,23 +26,6 @@
 namespace loupe::gui {
 
 namespace {
-
-// The exit codes of loupe-cli (docs/cli.md), so scripts can treat both the same.
-enum Exit { Ok = 0, Internal = 1, Usage = 2, BadInput = 3, TaskFailed = 4, NoDevice = 5, PluginFailed = 6,
-            OutputFailed = 7, Cancelled = 130 };
-
-int exitFor(host::RunStage stage, const Error& e) {
-  if (e.code == ErrorCode::Cancelled) return Cancelled;
-  switch (stage) {
-    case host::RunStage::Usage: return Usage;
-    case host::RunStage::Device: return NoDevice;
-    case host::RunStage::Input: return BadInput;
-    case host::RunStage::Plugin: return PluginFailed;
-    case host::RunStage::Task: return e.code == ErrorCode::Internal ? Internal : TaskFailed;
-    case host::RunStage::Output: return OutputFailed;
-  }
-  return Internal;
-}
 
 int fail(int code, const QString& message) {
   std::fprintf(stderr, "loupe: error: %s\n", qPrintable(message));
@@ -65,14 +49,14 @@ void setApplicationNames() {
 std::optional<int> prepare(const QStringList& arguments, LaunchOptions& options) {
   QString help;
   auto parsed = parseCommandLine(arguments, &help);
-  if (!parsed) return fail(Usage, QString::fromStdString(parsed.error().message) + QStringLiteral(" (see loupe --help)"));
+  if (!parsed) return fail(host::Usage, QString::fromStdString(parsed.error().message) + QStringLiteral(" (see loupe --help)"));
   if (parsed->help) {
     std::fputs(qPrintable(help), stdout);
-    return Ok;
+    return host::Ok;
   }
   if (parsed->version) {
     std::printf("loupe %s\n", host::loupeVersion().c_str());
-    return Ok;
+    return host::Ok;
   }
   options = std::move(*parsed);
   return std::nullopt;
@@ -152,22 +136,22 @@ int runHeadless(const LaunchOptions& options) {
 
   host::RunStage stage = host::RunStage::Usage;
   auto plan = host::planRun(host, request, &stage);
-  if (!plan) return fail(exitFor(stage, plan.error()), QString::fromStdString(plan.error().message));
+  if (!plan) return fail(host::exitCodeFor(stage, plan.error()), QString::fromStdString(plan.error().message));
   for (const auto& w : plan->input.source.warnings) std::fprintf(stderr, "loupe: warning: %s\n", w.c_str());
 
   std::signal(SIGINT, onInterrupt);
   auto outcome = host::executeRun(*plan, g_cancel, Progress());
   std::signal(SIGINT, SIG_DFL);
   if (!outcome)
-    return fail(exitFor(host::RunStage::Task, outcome.error()),
+    return fail(host::exitCodeFor(host::RunStage::Task, outcome.error()),
                 QString::fromStdString(plan->spec.id + ": " + outcome.error().message));
 
   const std::string outDir = QFile::encodeName(options.outDir).toStdString();
   auto written = host::writeRun(*plan, *outcome, outDir);
-  if (!written) return fail(OutputFailed, QString::fromStdString(written.error().message));
+  if (!written) return fail(host::OutputFailed, QString::fromStdString(written.error().message));
   std::printf("%s: %zu layer(s) for %s written to %s in %.2f s on %s\n", plan->spec.id.c_str(), outcome->layers.size(),
               request.inputPath.c_str(), outDir.c_str(), outcome->seconds, plan->deviceName.c_str());
-  return Ok;
+  return host::Ok;
 }
 
 int runWindow(const LaunchOptions& options) {
@@ -194,12 +178,12 @@ int runWindow(const LaunchOptions& options) {
       // Let the layout settle and the last repaint land before grabbing.
       QTimer::singleShot(300, &window, [&window, target, ok] {
         if (!window.grab().save(target, "PNG")) {
-          QCoreApplication::exit(fail(OutputFailed, QStringLiteral("cannot write %1").arg(target)));
+          QCoreApplication::exit(fail(host::OutputFailed, QStringLiteral("cannot write %1").arg(target)));
           return;
         }
         std::printf("screenshot saved to %s\n", qPrintable(target));
-        if (!ok) fail(TaskFailed, QStringLiteral("the analysis did not finish; the screenshot shows why"));
-        QCoreApplication::exit(ok ? Ok : TaskFailed);
+        if (!ok) fail(host::TaskFailed, QStringLiteral("the analysis did not finish; the screenshot shows why"));
+        QCoreApplication::exit(ok ? host::Ok : host::TaskFailed);
       });
     };
     if (started) {
@@ -218,7 +202,7 @@ int launch(int argc, char** argv) {
     setApplicationNames();
     LaunchOptions options;
     if (auto code = prepare(QCoreApplication::arguments(), options)) return *code;
-    if (!options.headless) return fail(Usage, QStringLiteral("--headless must be given as an option"));
+    if (!options.headless) return fail(host::Usage, QStringLiteral("--headless must be given as an option"));
     return runHeadless(options);
   }
   QApplication app(argc, argv);
