@@ -6,6 +6,7 @@
 #include <QFile>
 #include <QFileInfo>
 #include <QPixmap>
+#include <QScreen>
 #include <QTimer>
 
 #include <csignal>
@@ -18,6 +19,7 @@
 #include "host/ExitCodes.h"
 #include "host/PluginHost.h"
 #include "host/TaskRunner.h"
+#include "widgets/ImageView.h"
 
 #ifndef LOUPE_DEFAULT_IMAGE
 #define LOUPE_DEFAULT_IMAGE ""
@@ -96,7 +98,12 @@ Result<LaunchOptions> parseCommandLine(const QStringList& arguments, QString* he
   const QCommandLineOption screenshot(QStringLiteral("screenshot"),
                                       QStringLiteral("Save the window as PNG once the task has run, then quit."),
                                       QStringLiteral("png"));
-  parser.addOptions({task, param, device, headless, out, screenshot});
+  const QCommandLineOption compare(QStringLiteral("compare"),
+                                   QStringLiteral("Show the original and the result side by side, synchronized."));
+  const QCommandLineOption zoom(QStringLiteral("zoom"),
+                                QStringLiteral("Start at this zoom around the image centre (1 = 1:1; default: fit)."),
+                                QStringLiteral("factor"));
+  parser.addOptions({task, param, device, headless, out, screenshot, compare, zoom});
   if (helpText) *helpText = parser.helpText();
   if (!parser.parse(arguments)) return Error{ErrorCode::InvalidArgument, parser.errorText().toStdString()};
 
@@ -112,6 +119,13 @@ Result<LaunchOptions> parseCommandLine(const QStringList& arguments, QString* he
   o.headless = parser.isSet(headless);
   o.outDir = parser.value(out);
   o.screenshot = parser.value(screenshot);
+  o.compare = parser.isSet(compare);
+  if (parser.isSet(zoom)) {
+    bool ok = false;
+    o.zoom = parser.value(zoom).toDouble(&ok);
+    if (!ok || !(o.zoom > 0) || o.zoom > 64)
+      return Error{ErrorCode::InvalidArgument, "--zoom expects a factor in (0, 64], got '" + parser.value(zoom).toStdString() + "'"};
+  }
   for (const QString& text : parser.values(param)) {
     const int eq = text.indexOf(QLatin1Char('='));
     if (eq <= 0) return Error{ErrorCode::InvalidArgument, "--param expects name=value, got '" + text.toStdString() + "'"};
@@ -122,6 +136,8 @@ Result<LaunchOptions> parseCommandLine(const QStringList& arguments, QString* he
   if (!o.headless && parser.isSet(out)) return Error{ErrorCode::InvalidArgument, "--out is only used with --headless"};
   if (o.headless && parser.isSet(screenshot))
     return Error{ErrorCode::InvalidArgument, "--screenshot needs a window; drop --headless"};
+  if (o.headless && (o.compare || o.zoom > 0))
+    return Error{ErrorCode::InvalidArgument, "--compare and --zoom need a window; drop --headless"};
   return o;
 }
 
@@ -161,6 +177,8 @@ int runWindow(const LaunchOptions& options) {
   window.setDevice(options.device);
   bool ready = window.selectTask(options.taskId);
   if (ready && !options.params.empty()) ready = window.applyParameters(options.params);
+  if (!options.screenshot.isEmpty())  // documentation shots: as large as the screen allows, up to 1600 x 1000
+    window.resize(window.screen()->availableGeometry().size().boundedTo(QSize(1600, 1000)));
   window.show();
 
   const QString path = options.image.isEmpty() ? defaultImagePath() : options.image;
@@ -170,6 +188,12 @@ int runWindow(const LaunchOptions& options) {
                                              "with File > Open or drop one on the window.").arg(path));
   else
     opened = window.openImage(path);
+  if (options.compare) window.setCompare(true);
+  if (opened && options.zoom > 0) {
+    QCoreApplication::processEvents();  // lay the window out first: the zoom centres in the final view size
+    const QSize size = window.view()->imageSize();
+    window.view()->setView(options.zoom, QPointF(size.width() / 2.0, size.height() / 2.0));
+  }
   const bool started = opened && ready && window.runSelectedTask();
 
   if (!options.screenshot.isEmpty()) {

@@ -1,6 +1,7 @@
 #pragma once
 // What `loupe` does with its command line:
 //   loupe [IMAGE] [--task ID] [--param name=value]... [--device D] [--headless --out DIR] [--screenshot PNG]
+//         [--compare] [--zoom F]
 // With --headless it runs the same pipeline as loupe-cli (plan, execute, write) without any window.
 
 #include <QString>
@@ -22,6 +23,8 @@ struct LaunchOptions {
   bool headless = false;
   QString outDir;
   QString screenshot;
+  bool compare = false;  // original and result side by side
+  double zoom = 0.0;     // > 0: start at this zoom around the image centre (1 = 1:1); 0: fit
   bool help = false;
   bool version = false;
 };

@@ -22,7 +22,7 @@
 #include <QPushButton>
 #include <QSettings>
 #include <QSignalBlocker>
-#include <QSlider>
+#include <QSplitter>
 #include <QStatusBar>
 #include <QStyle>
 #include <QTableWidget>
@@ -36,13 +36,19 @@
 
 #include "ErrorBanner.h"
 #include "io/ImageReader.h"
-#include "widgets/ImageCanvas.h"
+#include "widgets/ImageView.h"
+#include "widgets/LayerList.h"
+#include "widgets/LayerStack.h"
+#include "widgets/ViewLayer.h"
+#include "widgets/ViewSync.h"
 
 namespace loupe::gui {
 
 namespace {
 
 constexpr int kTaskIdRole = Qt::UserRole + 1;
+constexpr double kHeatmapOpacity = 0.6;  // result heatmaps start see-through, over the image
+constexpr double kMaskOpacity = 0.5;
 
 QString fileName(const QString& path) { return QFileInfo(path).fileName(); }
 QString qs(const std::string& s) { return QString::fromStdString(s); }
@@ -68,6 +74,7 @@ MainWindow::MainWindow(host::PluginHost& host, QWidget* parent) : QMainWindow(pa
   setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
   createCentralArea();
   createTaskDock();
+  createLayerDock();
   createResultDock();
   createStatusBar();
   createActions();
@@ -89,16 +96,54 @@ void MainWindow::createCentralArea() {
   layout->setContentsMargins(0, 0, 0, 0);
   layout->setSpacing(0);
   banner_ = new ErrorBanner(central);
-  canvas_ = new widgets::ImageCanvas(central);
-  canvas_->setObjectName(QStringLiteral("canvas"));
+  layers_ = new widgets::LayerStack(this);
+  splitter_ = new QSplitter(Qt::Horizontal, central);
+  splitter_->setObjectName(QStringLiteral("viewSplitter"));
+  splitter_->setChildrenCollapsible(false);
+  // The original (no layers) left of the result; shown only when comparing.
+  compareView_ = new widgets::ImageView(splitter_);
+  compareView_->setObjectName(QStringLiteral("compareView"));
+  compareView_->setCaption(tr("Original"));
+  compareView_->hide();
+  view_ = new widgets::ImageView(splitter_);
+  view_->setObjectName(QStringLiteral("imageView"));
+  view_->setLayers(layers_);
+  sync_ = new widgets::ViewSync(this);
   layout->addWidget(banner_);
-  layout->addWidget(canvas_, 1);
+  layout->addWidget(splitter_, 1);
   setCentralWidget(central);
-  connect(canvas_, &widgets::ImageCanvas::pixelInfo, this, [this](const QString& text) {
-    if (text.isEmpty()) statusBar()->clearMessage();
-    else statusBar()->showMessage(text);
+  for (widgets::ImageView* v : {view_, compareView_}) {
+    connect(v, &widgets::ImageView::pixelInfo, this, [this](const QString& text) {
+      if (text.isEmpty()) statusBar()->clearMessage();
+      else statusBar()->showMessage(text);
+    });
+  }
+  connect(view_, &widgets::ImageView::viewChanged, this, [this] {
+    if (zoomLabel_) zoomLabel_->setText(view_->hasImage() ? QStringLiteral("%1 %").arg(view_->scale() * 100.0, 0, 'f', view_->scale() < 0.1 ? 1 : 0) : QString());
   });
+  connect(layers_, &widgets::LayerStack::layersChanged, this, &MainWindow::updateActions);
 }
+
+void MainWindow::setCompare(bool compare) {
+  if (compare == isComparing()) return;
+  compareView_->setVisible(compare);
+  view_->setCaption(compare ? tr("Result") : QString());
+  if (compare) {
+    sync_->addView(view_);
+    sync_->addView(compareView_);  // takes the result view's zoom and position
+    const int half = std::max(1, splitter_->width() / 2);
+    splitter_->setSizes({half, half});
+  } else {
+    sync_->removeView(compareView_);
+    sync_->removeView(view_);
+  }
+  if (compareAction_) {
+    QSignalBlocker block(compareAction_);
+    compareAction_->setChecked(compare);
+  }
+}
+
+bool MainWindow::isComparing() const { return !compareView_->isHidden(); }
 
 void MainWindow::createActions() {
   auto* openAction = new QAction(style()->standardIcon(QStyle::SP_DialogOpenButton), tr("&Open..."), this);
@@ -131,7 +176,32 @@ void MainWindow::createActions() {
   analysis->addAction(runAction_);
   analysis->addAction(cancelAction_);
 
+  // The image view handles its own keys (0, 1, +, -, M, Space) while it has focus; the menu repeats them.
+  auto* fitAction = new QAction(tr("&Fit to Window"), this);
+  fitAction->setObjectName(QStringLiteral("fitAction"));
+  fitAction->setToolTip(tr("Fit the image to the view (0 in the view)"));
+  connect(fitAction, &QAction::triggered, view_, &widgets::ImageView::fitToWindow);
+  auto* actualAction = new QAction(tr("&Actual Size"), this);
+  actualAction->setObjectName(QStringLiteral("actualSizeAction"));
+  actualAction->setIconText(QStringLiteral("1:1"));
+  actualAction->setToolTip(tr("One image pixel per screen pixel (1 in the view)"));
+  connect(actualAction, &QAction::triggered, view_, &widgets::ImageView::zoomToActualSize);
+  compareAction_ = new QAction(tr("&Compare Side by Side"), this);
+  compareAction_->setObjectName(QStringLiteral("compareAction"));
+  compareAction_->setCheckable(true);
+  compareAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_D));
+  compareAction_->setToolTip(tr("Original and result side by side, zoom, pan and cursor synchronized (Ctrl+D)"));
+  connect(compareAction_, &QAction::toggled, this, &MainWindow::setCompare);
+
   QMenu* view = menuBar()->addMenu(tr("&View"));
+  view->addAction(fitAction);
+  view->addAction(actualAction);
+  view->addAction(tr("Zoom &In"), view_, &widgets::ImageView::zoomIn);
+  view->addAction(tr("Zoom &Out"), view_, &widgets::ImageView::zoomOut);
+  view->addAction(tr("&Magnifier On/Off"), this, [this] { view_->setMagnifierEnabled(!view_->isMagnifierEnabled()); });
+  view->addSeparator();
+  view->addAction(compareAction_);
+  view->addSeparator();
   for (auto* dock : findChildren<QDockWidget*>()) view->addAction(dock->toggleViewAction());
 
   QMenu* help = menuBar()->addMenu(tr("&Help"));
@@ -149,30 +219,39 @@ void MainWindow::createActions() {
   bar->addAction(runAction_);
   bar->addSeparator();
 
-  overlayCheck_ = new QCheckBox(tr("Overlay"), bar);
+  // Opacity and visibility per layer are in the Layers panel; this shows or hides them all (Space).
+  overlayCheck_ = new QCheckBox(tr("Layers"), bar);
   overlayCheck_->setObjectName(QStringLiteral("overlayCheck"));
-  overlayCheck_->setChecked(canvas_->isOverlayVisible());
-  overlayCheck_->setToolTip(tr("Show the result overlay"));
-  connect(overlayCheck_, &QCheckBox::toggled, canvas_, &widgets::ImageCanvas::setOverlayVisible);
-  bar->addWidget(overlayCheck_);
-
-  auto* opacityLabel = new QLabel(tr("  Opacity "), bar);
-  bar->addWidget(opacityLabel);
-  opacitySlider_ = new QSlider(Qt::Horizontal, bar);
-  opacitySlider_->setObjectName(QStringLiteral("opacitySlider"));
-  opacitySlider_->setRange(0, 100);
-  opacitySlider_->setValue(static_cast<int>(canvas_->overlayOpacity() * 100.0 + 0.5));
-  opacitySlider_->setFixedWidth(160);
-  opacitySlider_->setToolTip(tr("Overlay opacity"));
-  bar->addWidget(opacitySlider_);
-  opacityValue_ = new QLabel(bar);
-  opacityValue_->setMinimumWidth(QFontMetrics(opacityValue_->font()).horizontalAdvance(QStringLiteral(" 100 %")));
-  opacityValue_->setText(QStringLiteral(" %1 %").arg(opacitySlider_->value()));
-  bar->addWidget(opacityValue_);
-  connect(opacitySlider_, &QSlider::valueChanged, this, [this](int v) {
-    canvas_->setOverlayOpacity(v / 100.0);
-    opacityValue_->setText(QStringLiteral(" %1 %").arg(v));
+  overlayCheck_->setChecked(!view_->showsOriginal());
+  overlayCheck_->setToolTip(tr("Show the result layers over the image (Space in the view)"));
+  connect(overlayCheck_, &QCheckBox::toggled, this, [this](bool on) { view_->setShowOriginal(!on); });
+  connect(view_, &widgets::ImageView::showOriginalChanged, overlayCheck_, [this](bool original) {
+    QSignalBlocker block(overlayCheck_);
+    overlayCheck_->setChecked(!original);
   });
+  bar->addWidget(overlayCheck_);
+  bar->addSeparator();
+  bar->addAction(fitAction);
+  bar->addAction(actualAction);
+  bar->addAction(compareAction_);
+}
+
+void MainWindow::createLayerDock() {
+  auto* dock = new QDockWidget(tr("Layers"), this);
+  dock->setObjectName(QStringLiteral("layerDock"));
+  dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetClosable);
+  layerList_ = new widgets::LayerList(dock);
+  layerList_->setObjectName(QStringLiteral("layerList"));
+  layerList_->setLayers(layers_);
+  layerList_->setContentsMargins(8, 4, 8, 8);
+  connect(layerList_, &widgets::LayerList::exportFailed, this,
+          [this](const QString& why) { banner_->showError(tr("Export failed: %1").arg(why)); });
+  connect(layerList_, &widgets::LayerList::exported, this, [this](const QStringList& files) {
+    statusBar()->showMessage(tr("Exported %1").arg(files.join(QStringLiteral(", "))), 8000);
+  });
+  dock->setWidget(layerList_);
+  dock->setMinimumWidth(260);
+  addDockWidget(Qt::RightDockWidgetArea, dock);
 }
 
 void MainWindow::createTaskDock() {
@@ -251,13 +330,19 @@ void MainWindow::createResultDock() {
   dock->setWidget(panel);
   dock->setMinimumWidth(260);
   addDockWidget(Qt::RightDockWidgetArea, dock);
+  if (auto* layerDock = findChild<QDockWidget*>(QStringLiteral("layerDock")))
+    splitDockWidget(layerDock, dock, Qt::Vertical);  // layers above the measurements
 }
 
 void MainWindow::createStatusBar() {
   imageInfo_ = new QLabel(this);
   imageInfo_->setObjectName(QStringLiteral("imageInfo"));
   imageInfo_->setContentsMargins(6, 0, 0, 0);
-  statusBar()->addWidget(imageInfo_, 1);  // hidden while the canvas shows pixel readouts
+  statusBar()->addWidget(imageInfo_, 1);  // hidden while the view shows pixel readouts
+  zoomLabel_ = new QLabel(this);
+  zoomLabel_->setObjectName(QStringLiteral("zoomLabel"));
+  zoomLabel_->setToolTip(tr("Zoom: wheel or pinch; 0 fits, 1 is 1:1"));
+  statusBar()->addPermanentWidget(zoomLabel_);
   stageLabel_ = new QLabel(this);
   stageLabel_->setObjectName(QStringLiteral("stageLabel"));
   progressBar_ = new QProgressBar(this);
@@ -371,7 +456,10 @@ bool MainWindow::openImage(const QString& path) {
   }
   if (job_.isRunning()) job_.cancel();  // its result belongs to the previous image and is dropped
   imagePath_ = path;
-  canvas_->setImage(*image);
+  layers_->clear();
+  view_->setImage(*image);
+  compareView_->setImage(*image);
+  layerList_->setImageSize(QSize(image->width(), image->height()));
   showTables({});
   recent_.add(path);
   setWindowTitle(tr("%1 \u2014 Loupe").arg(fileName(path)));
@@ -464,20 +552,25 @@ void MainWindow::onJobFinished() {
 }
 
 void MainWindow::showResult(const JobResult& result) {
-  if (result.input.source.sha256 != canvas_->image().source.sha256 || result.input.width() != canvas_->image().width() ||
-      result.input.height() != canvas_->image().height())
-    canvas_->setImage(result.input);  // the file changed since it was opened: show what was analysed
-  const Heatmap* heatmap = nullptr;
-  QString heatmapTitle;
-  for (const Layer& layer : result.layers) {
-    if (const auto* h = std::get_if<Heatmap>(&layer.payload)) {
-      heatmap = h;
-      heatmapTitle = qs(layer.title.empty() ? layer.id : layer.title);
-      break;
-    }
+  const Image& shown = view_->image();
+  if (result.input.source.sha256 != shown.source.sha256 || result.input.width() != shown.width() ||
+      result.input.height() != shown.height()) {
+    view_->setImage(result.input);  // the file changed since it was opened: show what was analysed
+    compareView_->setImage(result.input);
+    layerList_->setImageSize(QSize(result.input.width(), result.input.height()));
   }
-  if (heatmap) canvas_->setHeatmap(*heatmap, heatmapTitle);
-  else canvas_->clearOverlay();
+  layers_->clear();
+  int select = -1;
+  for (const Layer& layer : result.layers) {
+    auto drawn = widgets::layerFromBackend(layer);
+    if (!drawn) continue;  // tables go to the Results panel
+    const bool heatmap = drawn->kind() == widgets::ViewLayer::Kind::Heatmap;
+    drawn->setOpacity(heatmap ? kHeatmapOpacity : kMaskOpacity);
+    layers_->add(std::move(drawn));
+    if (heatmap && select < 0) select = layers_->count() - 1;
+  }
+  layerList_->setCurrentIndex(select >= 0 ? select : layers_->count() - 1);
+  view_->setShowOriginal(false);
   showTables(result.layers);
   updateActions();
 }
@@ -542,9 +635,7 @@ void MainWindow::updateActions() {
   const bool canRun = !job_.isRunning() && !imagePath_.isEmpty() && !selectedTaskId().isEmpty();
   runButton_->setEnabled(canRun);
   runAction_->setEnabled(canRun);
-  const bool overlay = canvas_->hasOverlay();
-  overlayCheck_->setEnabled(overlay);
-  opacitySlider_->setEnabled(overlay);
+  if (overlayCheck_) overlayCheck_->setEnabled(!layers_->isEmpty());
 }
 
 void MainWindow::openDialog() {

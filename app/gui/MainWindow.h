@@ -1,7 +1,8 @@
 #pragma once
 // The main window: tasks from the plugin manifests on the left (tree + parameter form + Run), the image
-// with the result overlay in the middle, result tables on the right, job progress and Cancel in the
-// status bar, and a non-modal banner for errors and input warnings. One job at a time per window.
+// with the result layers in the middle (ImageView; View > Compare Side by Side splits it into the original
+// and the result, synchronized), the layer list and result tables on the right, job progress and Cancel
+// in the status bar, and a non-modal banner for errors and input warnings. One job at a time per window.
 
 #include <QMainWindow>
 #include <QString>
@@ -17,13 +18,16 @@ class QLabel;
 class QMenu;
 class QProgressBar;
 class QPushButton;
-class QSlider;
+class QSplitter;
 class QTableWidget;
 class QTreeWidget;
 class QTreeWidgetItem;
 
 namespace loupe::widgets {
-class ImageCanvas;
+class ImageView;
+class LayerList;
+class LayerStack;
+class ViewSync;
 }
 
 namespace loupe::gui {
@@ -54,7 +58,14 @@ class MainWindow : public QMainWindow {
   bool isBusy() const { return job_.isRunning(); }
   const JobResult& lastResult() const { return job_.result(); }
 
-  widgets::ImageCanvas* canvas() const { return canvas_; }
+  // The main view (the result: image + layers) and the layers it draws.
+  widgets::ImageView* view() const { return view_; }
+  widgets::LayerStack* layers() const { return layers_; }
+  widgets::LayerList* layerList() const { return layerList_; }
+  // Side by side: the original on the left, the result on the right, zoom/pan/cursor synchronized.
+  void setCompare(bool compare);
+  bool isComparing() const;
+  widgets::ImageView* compareView() const { return compareView_; }
   ErrorBanner* banner() const { return banner_; }
 
  Q_SIGNALS:
@@ -71,6 +82,7 @@ class MainWindow : public QMainWindow {
   void createCentralArea();
   void createTaskDock();
   void createResultDock();
+  void createLayerDock();
   void createStatusBar();
   void populateTaskTree();
   void onTaskSelected(QTreeWidgetItem* item);
@@ -91,7 +103,12 @@ class MainWindow : public QMainWindow {
   QString runPath_;  // the input of the running (or last) job
   QString device_ = QStringLiteral("auto");
 
-  widgets::ImageCanvas* canvas_ = nullptr;
+  widgets::LayerStack* layers_ = nullptr;
+  widgets::ImageView* view_ = nullptr;
+  widgets::ImageView* compareView_ = nullptr;
+  widgets::ViewSync* sync_ = nullptr;
+  widgets::LayerList* layerList_ = nullptr;
+  QSplitter* splitter_ = nullptr;
   ErrorBanner* banner_ = nullptr;
   QTreeWidget* taskTree_ = nullptr;
   ParamForm* paramForm_ = nullptr;
@@ -103,9 +120,9 @@ class MainWindow : public QMainWindow {
   QLabel* stageLabel_ = nullptr;
   QProgressBar* progressBar_ = nullptr;
   QPushButton* cancelButton_ = nullptr;
-  QSlider* opacitySlider_ = nullptr;
-  QLabel* opacityValue_ = nullptr;
   QCheckBox* overlayCheck_ = nullptr;
+  QLabel* zoomLabel_ = nullptr;
+  QAction* compareAction_ = nullptr;
   QAction* runAction_ = nullptr;
   QAction* cancelAction_ = nullptr;
   QMenu* recentMenu_ = nullptr;

@@ -1,6 +1,8 @@
 // MainWindow: tasks from the built plugins, a real ELA run drawn over a real photo, bad files reported in
-// the banner without losing the current image, cancellation returning the window to idle, recent files.
+// the banner without losing the current image, cancellation returning the window to idle, recent files,
+// the side-by-side comparison of original and result.
 #include <QAbstractSpinBox>
+#include <QAction>
 #include <QCheckBox>
 #include <QComboBox>
 #include <QDoubleSpinBox>
@@ -29,7 +31,9 @@
 #include "TestFiles.h"
 #include "core/Colormap.h"
 #include "host/PluginHost.h"
-#include "widgets/ImageCanvas.h"
+#include "widgets/ImageView.h"
+#include "widgets/LayerList.h"
+#include "widgets/LayerStack.h"
 
 using loupe::gui::ErrorBanner;
 using loupe::gui::MainWindow;
@@ -123,17 +127,20 @@ class TestMainWindow : public QObject {
     if (rocket_.isEmpty()) QSKIP("python3-skimage's rocket.jpg is not installed");
     auto w = windowWithPhoto();
     QVERIFY(w);
-    auto* canvas = child<loupe::widgets::ImageCanvas>(w.get(), "canvas");
+    auto* canvas = child<loupe::widgets::ImageView>(w.get(), "imageView");
     QVERIFY(canvas && canvas->hasImage());
+    QVERIFY(canvas == w->view());
     const QImage before = canvas->grab().toImage();
 
     QVERIFY(runAndWait(*w));
     QVERIFY2(w->lastResult().ok, w->lastResult().error.message.c_str());
     QVERIFY(!w->isBusy());
-    QVERIFY(canvas->hasOverlay());
+    QCOMPARE(w->layers()->count(), 1);  // the heatmap; the table goes to the Results panel
+    QCOMPARE(w->layers()->at(0)->kind(), loupe::widgets::ViewLayer::Kind::Heatmap);
+    QCOMPARE(w->layerList()->currentIndex(), 0);  // selected, so the panel's slider acts on it
 
     child<QSlider>(w.get(), "opacitySlider")->setValue(100);
-    QCOMPARE(canvas->overlayOpacity(), 1.0);
+    QCOMPARE(w->layers()->at(0)->opacity(), 1.0);
     const QImage after = canvas->grab().toImage();
     QCOMPARE(after.size(), before.size());
 
@@ -176,9 +183,20 @@ class TestMainWindow : public QObject {
     QVERIFY2(flat >= 20, qPrintable(QStringLiteral("only %1 flat points").arg(flat)));
     QVERIFY2(matching >= flat * 9 / 10, qPrintable(QStringLiteral("%1 of %2 flat points match magma").arg(matching).arg(flat)));
 
-    // The overlay checkbox hides it again: back to the image alone.
+    // The layers checkbox hides them again: back to the image alone, but for the "Original" badge.
     child<QCheckBox>(w.get(), "overlayCheck")->setChecked(false);
-    QCOMPARE(canvas->grab().toImage(), before);
+    QVERIFY(canvas->showsOriginal());
+    const QImage hidden = canvas->grab().toImage();
+    const QRect badge = canvas->badgeRect();
+    QVERIFY(!badge.isEmpty() && badge.width() * badge.height() * 50 < hidden.width() * hidden.height());
+    QCOMPARE(hidden.size(), before.size());
+    int differing = 0;
+    for (int y = 0; y < hidden.height(); ++y)
+      for (int x = 0; x < hidden.width(); ++x)
+        if (!badge.contains(x, y) && hidden.pixel(x, y) != before.pixel(x, y)) ++differing;
+    QCOMPARE(differing, 0);
+    child<QCheckBox>(w.get(), "overlayCheck")->setChecked(true);
+    QCOMPARE(canvas->grab().toImage(), after);
 
     auto* table = child<QTableWidget>(w.get(), "resultTable");
     QVERIFY(table);
@@ -210,7 +228,7 @@ class TestMainWindow : public QObject {
     QVERIFY2(banner->text().contains(QStringLiteral("bad.jpg")), qPrintable(banner->text()));
     QVERIFY2(banner->text().contains(expected, Qt::CaseInsensitive), qPrintable(banner->text()));
     QCOMPARE(w->imagePath(), rocket_);
-    QVERIFY(w->canvas()->hasImage());
+    QVERIFY(w->view()->hasImage());
 
     // Still usable: the photo runs.
     QVERIFY(child<QPushButton>(w.get(), "runButton")->isEnabled());
@@ -282,7 +300,7 @@ class TestMainWindow : public QObject {
     QDropEvent drop(at, Qt::CopyAction, &mime, Qt::LeftButton, Qt::NoModifier);
     QCoreApplication::sendEvent(w.get(), &drop);
     QCOMPARE(w->imagePath(), rocket_);
-    QVERIFY(w->canvas()->hasImage());
+    QVERIFY(w->view()->hasImage());
   }
 
   void shouldDropMissingFileFromRecentList() {
@@ -366,7 +384,51 @@ class TestMainWindow : public QObject {
     QCOMPARE(w.banner()->kind(), ErrorBanner::Kind::Error);
     QVERIFY2(w.banner()->text().contains(QStringLiteral("unexpectedly")), qPrintable(w.banner()->text()));
     QVERIFY(child<QPushButton>(&w, "runButton")->isEnabled());
-    QVERIFY(w.canvas()->hasImage() && !w.canvas()->hasOverlay());
+    QVERIFY(w.view()->hasImage() && w.layers()->isEmpty());
+  }
+
+  void shouldCompareOriginalAndResultSideBySide() {
+    if (rocket_.isEmpty()) QSKIP("python3-skimage's rocket.jpg is not installed");
+    auto w = windowWithPhoto();
+    QVERIFY(w);
+    QVERIFY(runAndWait(*w));
+    QVERIFY(w->lastResult().ok);
+    auto* result = w->view();
+    auto* original = child<loupe::widgets::ImageView>(w.get(), "compareView");
+    QVERIFY(original && original == w->compareView());
+    QVERIFY(original->isHidden());
+
+    auto* compare = w->findChild<QAction*>(QStringLiteral("compareAction"));
+    QVERIFY(compare && compare->isCheckable());
+    compare->trigger();
+    QVERIFY(w->isComparing());
+    QTRY_VERIFY(original->isVisible() && original->width() > 100);
+    QCOMPARE(original->imageSize(), result->imageSize());
+    QVERIFY(original->layers()->isEmpty());  // the original: no layers
+    QCOMPARE(std::abs(original->width() - result->width()) <= 2, true);  // halves
+
+    // Zoom and pan the result: the original follows in image coordinates.
+    result->setView(2.0, QPointF(200, 150));
+    QCOMPARE(original->scale(), 2.0);
+    QVERIFY(std::abs(original->viewCentre().x() - 200) < 1e-9 && std::abs(original->viewCentre().y() - 150) < 1e-9);
+    original->panBy(QPointF(30, -12));
+    QVERIFY(std::abs(result->viewCentre().x() - original->viewCentre().x()) < 1e-9);
+    QVERIFY(std::abs(result->viewCentre().y() - original->viewCentre().y()) < 1e-9);
+
+    // Same zoom, same place: where the result has no heatmap drawn, both show the same photo pixels;
+    // where it has, they differ.
+    const QImage left = original->grab().toImage(), right = result->grab().toImage();
+    int differ = 0, samples = 0;
+    for (int y = 40; y < std::min(left.height(), right.height()) - 40; y += 23)
+      for (int x = 20; x < std::min(left.width(), right.width()) - 20; x += 19, ++samples)
+        differ += left.pixel(x, y) != right.pixel(x, y);
+    QVERIFY2(differ > samples / 2, qPrintable(QStringLiteral("%1 of %2 differ").arg(differ).arg(samples)));
+
+    compare->trigger();
+    QVERIFY(!w->isComparing());
+    QVERIFY(original->isHidden());
+    result->setView(1.0, QPointF(100, 100));
+    QCOMPARE(original->scale(), 2.0);  // no longer synchronized
   }
 
   void cleanupTestCase() { loupe::gui::RecentFiles().clear(); }
