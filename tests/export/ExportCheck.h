@@ -58,3 +58,12 @@ Comparison compareWithPython(const QString& packageDir, const Reference& ref, co
                              const Inspect& inspect = {});
 
 }  // namespace exportcheck
+
+// In a Qt Test slot: runs the export script, QSKIPs when Python/torch is missing, fails on script errors.
+#define EXPORT_OR_SKIP(script, args)                                              \
+  do {                                                                            \
+    bool skip = false;                                                            \
+    const QString err = exportcheck::runExport(script, args, 300, &skip, nullptr); \
+    if (skip) QSKIP(qPrintable(err));                                             \
+    QVERIFY2(err.isEmpty(), qPrintable(err));                                     \
+  } while (0)

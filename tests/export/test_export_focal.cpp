@@ -12,14 +12,6 @@
 
 using namespace loupe;
 
-#define EXPORT_OR_SKIP(script, args)                                              \
-  do {                                                                            \
-    bool skip = false;                                                            \
-    const QString err = exportcheck::runExport(script, args, 300, &skip, nullptr); \
-    if (skip) QSKIP(qPrintable(err));                                             \
-    QVERIFY2(err.isEmpty(), qPrintable(err));                                     \
-  } while (0)
-
 class TestExportFocal : public QObject {
   Q_OBJECT
   QTemporaryDir tmp_;
