@@ -1,9 +1,10 @@
 #!/bin/bash
 # Side-by-side benchmark: bench_resnet50 (Loupe C++) and resnet50_peer.py (Python, torchvision style) on
 # the same ResNet-50-sized package and the same photos, alternating runs so both see the same machine load.
-# Usage: tests/bench/bench_resnet50.sh [BUILD_DIR] [ROUNDS] [REPEATS]
+# Usage: tests/bench/bench_resnet50.sh [BUILD_DIR] [ROUNDS] [REPEATS] [BATCHES]
 #   BUILD_DIR  where bench/bench_resnet50 was built (default: build)
 #   ROUNDS     C++/Python alternations (default 2); REPEATS: timed batches per batch size and run (default 5)
+#   BATCHES    batch sizes (default 1,32). On a shared machine, many short rounds average out other jobs.
 # The package is exported once with tools/export/cone.py --random into $LOUPE_BENCH_DIR (default
 # /tmp/loupe-bench-resnet50); the photos are Debian's scikit-image samples (python3-skimage).
 set -euo pipefail
@@ -11,6 +12,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-$root/build}
 rounds=${2:-2}
 repeats=${3:-5}
+batches=${4:-1,32}
 work=${LOUPE_BENCH_DIR:-/tmp/loupe-bench-resnet50}
 pkg=$work/cone-resnet50-random
 bench=$build/bench/bench_resnet50
@@ -35,12 +37,13 @@ results=$work/results.jsonl
 : > "$results"
 for r in $(seq "$rounds"); do
   # stderr (libpng's "known incorrect sRGB profile" notes on some samples) goes to a log
-  "$bench" "$pkg" --json --repeats "$repeats" --warmup 2 "${images[@]}" >> "$results" 2>> "$work/stderr.log"
-  /usr/bin/python3 "$root/tests/bench/resnet50_peer.py" "$pkg" --json --threads "$(nproc)" --repeats "$repeats" \
-    --warmup 2 "${images[@]}" >> "$results"
+  "$bench" "$pkg" --json --batches "$batches" --repeats "$repeats" --warmup 2 "${images[@]}" >> "$results" \
+    2>> "$work/stderr.log"
+  /usr/bin/python3 "$root/tests/bench/resnet50_peer.py" "$pkg" --json --threads "$(nproc)" --batches "$batches" \
+    --repeats "$repeats" --warmup 2 "${images[@]}" >> "$results"
   # Python with decode + preprocessing on worker threads like bench_resnet50 (Python* in the table)
-  /usr/bin/python3 "$root/tests/bench/resnet50_peer.py" "$pkg" --json --threads "$(nproc)" --repeats "$repeats" \
-    --warmup 2 --workers "$(nproc)" "${images[@]}" >> "$results"
+  /usr/bin/python3 "$root/tests/bench/resnet50_peer.py" "$pkg" --json --threads "$(nproc)" --batches "$batches" \
+    --repeats "$repeats" --warmup 2 --workers "$(nproc)" "${images[@]}" >> "$results"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 
