@@ -11,14 +11,6 @@
 
 using namespace loupe;
 
-#define EXPORT_OR_SKIP(script, args, log)                                    \
-  do {                                                                       \
-    bool skip = false;                                                       \
-    const QString err = exportcheck::runExport(script, args, 300, &skip, log); \
-    if (skip) QSKIP(qPrintable(err));                                        \
-    QVERIFY2(err.isEmpty(), qPrintable(err));                                \
-  } while (0)
-
 class TestExportCone : public QObject {
   Q_OBJECT
   QTemporaryDir tmp_;
@@ -28,10 +20,8 @@ class TestExportCone : public QObject {
   void initTestCase() { QVERIFY(tmp_.isValid()); }
 
   void shouldGiveThePythonOutputsInLoupe() {
-    EXPORT_OR_SKIP("cone.py",
-                   (QStringList{"--random", "--seed", "0", "--small", "--out", dir("pkg"), "--reference", dir("ref"),
-                                "--save-upstream-checkpoint", dir("upstream/cone.tar")}),
-                   nullptr);
+    EXPORT_OR_SKIP("cone.py", (QStringList{"--random", "--seed", "0", "--small", "--out", dir("pkg"), "--reference",
+                                           dir("ref"), "--save-upstream-checkpoint", dir("upstream/cone.tar")}));
     exportcheck::Reference ref;
     QString error;
     QVERIFY2(exportcheck::readReference(dir("ref"), ref, &error), qPrintable(error));
@@ -55,8 +45,7 @@ class TestExportCone : public QObject {
 
   void shouldExportTheSameModelFromAnUpstreamCheckpoint() {
     if (!QFile::exists(dir("upstream/cone.tar"))) QSKIP("needs the checkpoint of the previous test");
-    EXPORT_OR_SKIP("cone.py", (QStringList{"--checkpoint", dir("upstream/cone.tar"), "--small", "--out", dir("pkg2")}),
-                   nullptr);
+    EXPORT_OR_SKIP("cone.py", (QStringList{"--checkpoint", dir("upstream/cone.tar"), "--small", "--out", dir("pkg2")}));
     exportcheck::Reference ref;
     QString error;
     QVERIFY2(exportcheck::readReference(dir("ref"), ref, &error), qPrintable(error));
