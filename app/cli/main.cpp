@@ -7,8 +7,10 @@
 #include <csignal>
 #include <cstdio>
 #include <iostream>
+#include <map>
 #include <unistd.h>
 
+#include "Command.h"
 #include "ProgressBar.h"
 #include "core/Device.h"
 #include "host/PluginHost.h"
@@ -20,17 +22,7 @@ using namespace loupe;
 
 namespace {
 
-CancelToken g_cancel;
-
-void onInterrupt(int) {
-  g_cancel.cancel();
-  std::signal(SIGINT, SIG_DFL);  // a second Ctrl+C ends the process at once
-}
-
-int fail(int code, const std::string& message) {
-  std::fprintf(stderr, "loupe-cli: error: %s\n", message.c_str());
-  return code;
-}
+using cli::fail;
 
 nlohmann::json taskJson(const host::TaskRef& t) {
   nlohmann::json params = nlohmann::json::array();
@@ -186,6 +178,22 @@ int main(int argc, char** argv) {
   runCmd->add_flag("--json", json, "Print the result description (result.json) on stdout");
   runCmd->add_flag("--quiet,-q", quiet, "No progress bar");
 
+  // Commands in app/cli/commands/ (eval, train, ...), grouped under their verb.
+  const std::map<std::string, std::string> groupHelp = {
+      {"eval", "Evaluate predictions against ground truth and print metrics"},
+      {"train", "Train a model with Loupe's own code and save it as a model package"}};
+  std::map<std::string, CLI::App*> groups;
+  std::vector<cli::Subcommand> commands;
+  for (const auto& c : cli::registeredCommands()) {
+    auto& group = groups[c.group];
+    if (!group) {
+      const auto help = groupHelp.find(c.group);
+      group = cli.add_subcommand(c.group, help == groupHelp.end() ? c.group : help->second);
+      group->require_subcommand(1);
+    }
+    commands.push_back(c.setup(*group));
+  }
+
   try {
     cli.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -194,6 +202,17 @@ int main(int argc, char** argv) {
   }
 
   if (*modelsCmd) return modelsCommand(modelAction, modelTarget, modelDirs, json);
+  for (const auto& c : commands) {
+    if (c.app && c.app->parsed()) {
+      cli::installInterruptHandler();
+      try {
+        return c.run();
+      } catch (const std::exception& e) {
+        cli::finishProgress();
+        return fail(host::Internal, e.what());
+      }
+    }
+  }
 
   host::PluginHost host;
   QStringList paths;
@@ -217,11 +236,10 @@ int main(int argc, char** argv) {
   if (!plan) return fail(host::exitCodeFor(stage, plan.error()), plan.error().message);
   for (const auto& w : plan->input.source.warnings) std::fprintf(stderr, "loupe-cli: warning: %s\n", w.c_str());
 
-  std::signal(SIGINT, onInterrupt);
-  cli::ProgressBar bar(stderr, !quiet && isatty(STDERR_FILENO));
-  Progress progress([&bar](double f, const std::string& s) { bar.update(f, s); });
-  auto outcome = host::executeRun(*plan, g_cancel, progress);
-  bar.finish();
+  cli::installInterruptHandler();
+  Progress progress = cli::terminalProgress(quiet);
+  auto outcome = host::executeRun(*plan, cli::interruptToken(), progress);
+  cli::finishProgress();
   if (!outcome) return fail(host::exitCodeFor(host::RunStage::Task, outcome.error()), plan->spec.id + ": " + outcome.error().message);
 
   auto written = host::writeRun(*plan, *outcome, outDir);

@@ -1,5 +1,7 @@
 #include "TaskRunner.h"
 
+#include <algorithm>
+
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -67,6 +69,13 @@ Result<RunOutcome> executeRun(RunPlan& plan, const CancelToken& cancel, const Pr
   }
   if (!layers) return layers.error();
   if (cancel.isCancelled()) return Error::cancelled();
+  // The manifest is a promise menus, the CLI and reports rely on: a task returns only the kinds it declares.
+  for (const Layer& layer : *layers) {
+    const auto& declared = plan.spec.outputs;
+    if (std::find(declared.begin(), declared.end(), layer.kind()) == declared.end())
+      return Error{ErrorCode::Internal, "Task " + plan.spec.id + " returned a " + layer.kind() + " layer ('" + layer.id +
+                                            "') that its manifest does not declare; the plugin is faulty"};
+  }
   RunOutcome outcome;
   outcome.layers = std::move(*layers);
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -102,6 +111,16 @@ nlohmann::json describeRun(const RunPlan& plan, const RunOutcome& outcome,
     } else if (const auto* t = std::get_if<Table>(&l.payload)) {
       j["columns"] = t->columns;
       j["rows"] = t->rows;
+    } else if (const auto* lm = std::get_if<LabelMap>(&l.payload)) {
+      j["width"] = lm->width;
+      j["height"] = lm->height;
+      j["labels"] = lm->labels.size();
+    } else if (const auto* p = std::get_if<Polylines>(&l.payload)) {
+      j["count"] = p->lines.size();
+    } else if (const auto* b = std::get_if<Boxes>(&l.payload)) {
+      j["count"] = b->boxes.size();
+    } else if (const auto* k = std::get_if<Points>(&l.payload)) {
+      j["count"] = k->points.size();
     }
     layers.push_back(j);
   }

@@ -24,13 +24,18 @@ Image Heatmap::render() const {
   return out;
 }
 
-std::string Layer::kind() const {
-  switch (payload.index()) {
-    case 0: return "heatmap";
-    case 1: return "mask";
-    case 2: return "table";
-  }
-  return "?";
-}
+namespace {
+struct KindName {
+  const char* operator()(const Heatmap&) const { return "heatmap"; }
+  const char* operator()(const Mask&) const { return "mask"; }
+  const char* operator()(const Table&) const { return "table"; }
+  const char* operator()(const LabelMap&) const { return "labelmap"; }
+  const char* operator()(const Polylines&) const { return "polylines"; }
+  const char* operator()(const Boxes&) const { return "boxes"; }
+  const char* operator()(const Points&) const { return "points"; }
+};
+}  // namespace
+
+std::string Layer::kind() const { return std::visit(KindName{}, payload); }
 
 }  // namespace loupe

@@ -1,8 +1,13 @@
 #pragma once
 // Typed results that plugins hand back and the viewer, the CLI and reports know how to show.
-// Only the kinds implemented so far have payload types; the full list is the manifest vocabulary.
+// Kinds without a payload type yet (volume_overlay, embedding_table, gallery, text) are manifest
+// vocabulary only.
 
+#include <array>
+#include <cstdint>
+#include <limits>
 #include <map>
+#include <optional>
 #include <string>
 #include <variant>
 #include <vector>
@@ -43,12 +48,73 @@ struct Table {
   std::vector<std::vector<std::string>> rows;
 };
 
+// One entry of a label table. Without a colour the viewer picks a distinct palette colour.
+struct LabelInfo {
+  std::int32_t value = 0;
+  std::string name;
+  std::optional<std::array<std::uint8_t, 3>> colour;
+  bool visible = true;
+};
+
+// An integer map (one label per pixel, e.g. zones or lesions) and the table naming its labels.
+struct LabelMap {
+  int width = 0;
+  int height = 0;
+  std::vector<std::int32_t> values;  // row-major, width * height
+  std::vector<LabelInfo> labels;
+};
+
+// Vector layers are in image coordinates: pixel (x, y) covers [x, x+1) x [y, y+1).
+struct Point2 {
+  float x = 0.f;
+  float y = 0.f;
+};
+
+struct Polyline {
+  std::vector<Point2> points;
+  std::string label;
+};
+
+// Lines (lanes, contours, matched keypoint pairs) over an image of the given size.
+struct Polylines {
+  int width = 0;   // extent of the image the coordinates refer to
+  int height = 0;
+  std::vector<Polyline> lines;
+};
+
+struct Box {
+  float x = 0.f;  // top-left corner
+  float y = 0.f;
+  float w = 0.f;
+  float h = 0.f;
+  std::string label;
+  double score = std::numeric_limits<double>::quiet_NaN();  // NaN: no score
+};
+
+struct Boxes {
+  int width = 0;
+  int height = 0;
+  std::vector<Box> boxes;
+};
+
+struct Keypoint {
+  Point2 position;
+  std::string label;
+};
+
+struct Points {
+  int width = 0;
+  int height = 0;
+  std::vector<Keypoint> points;
+};
+
 struct Layer {
   std::string id;     // unique within a result, e.g. "ela"
   std::string title;  // shown to users
-  std::variant<Heatmap, Mask, Table> payload;
+  std::variant<Heatmap, Mask, Table, LabelMap, Polylines, Boxes, Points> payload;
 
-  std::string kind() const;  // "heatmap", "mask", "table"
+  // The manifest kind: "heatmap", "mask", "table", "labelmap", "polylines", "boxes", "points".
+  std::string kind() const;
 };
 
 }  // namespace loupe

@@ -6,6 +6,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include <cctype>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <random>
@@ -194,6 +195,8 @@ Result<std::vector<std::string>> exportLayer(const Layer& layer, const std::stri
     if (auto ok = checkSize("Heatmap '" + layer.id + "'", h->width, h->height, h->values.size()); !ok) return ok.error();
   if (const auto* m = std::get_if<Mask>(&layer.payload))
     if (auto ok = checkSize("Mask '" + layer.id + "'", m->width, m->height, m->values.size()); !ok) return ok.error();
+  if (const auto* l = std::get_if<LabelMap>(&layer.payload))
+    if (auto ok = checkSize("Label map '" + layer.id + "'", l->width, l->height, l->values.size()); !ok) return ok.error();
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) return Error{ErrorCode::Io, "Cannot create folder " + dir + ": " + ec.message()};
@@ -223,6 +226,64 @@ Result<std::vector<std::string>> exportLayer(const Layer& layer, const std::stri
       rows.push_back(obj);
     }
     const nlohmann::json doc = {{"id", layer.id}, {"title", layer.title}, {"columns", t->columns}, {"rows", rows}};
+    const std::string json = base.string() + ".json";
+    if (auto r = writeText(doc.dump(2) + "\n", json); !r) return r.error();
+    files.push_back(json);
+  } else if (const auto* l = std::get_if<LabelMap>(&layer.payload)) {
+    // Label values as a 16-bit PNG (exact for 0..65535) and the label table as JSON.
+    cv::Mat values(l->height, l->width, CV_16U);
+    for (int y = 0; y < l->height; ++y)
+      for (int x = 0; x < l->width; ++x) {
+        const std::int32_t v = l->values[std::size_t(y) * l->width + x];
+        if (v < 0 || v > 65535)
+          return Error{ErrorCode::InvalidArgument, "Label map '" + layer.id + "' has label " + std::to_string(v) +
+                                                       " outside 0..65535, which a 16-bit PNG cannot hold"};
+        values.at<std::uint16_t>(y, x) = static_cast<std::uint16_t>(v);
+      }
+    const std::string png = base.string() + ".png";
+    if (auto r = writeMat(values, png); !r) return r.error();
+    files.push_back(png);
+    nlohmann::json labels = nlohmann::json::array();
+    for (const auto& info : l->labels) {
+      nlohmann::json j = {{"value", info.value}, {"name", info.name}, {"visible", info.visible}};
+      if (info.colour) j["colour"] = {(*info.colour)[0], (*info.colour)[1], (*info.colour)[2]};
+      labels.push_back(j);
+    }
+    const nlohmann::json doc = {{"id", layer.id}, {"title", layer.title}, {"width", l->width},
+                                {"height", l->height}, {"labels", labels}};
+    const std::string json = base.string() + ".json";
+    if (auto r = writeText(doc.dump(2) + "\n", json); !r) return r.error();
+    files.push_back(json);
+  } else {
+    // Vector layers: JSON in image coordinates.
+    nlohmann::json doc = {{"id", layer.id}, {"title", layer.title}, {"kind", layer.kind()}};
+    if (const auto* p = std::get_if<Polylines>(&layer.payload)) {
+      doc["width"] = p->width;
+      doc["height"] = p->height;
+      nlohmann::json lines = nlohmann::json::array();
+      for (const auto& line : p->lines) {
+        nlohmann::json pts = nlohmann::json::array();
+        for (const auto& pt : line.points) pts.push_back({pt.x, pt.y});
+        lines.push_back({{"label", line.label}, {"points", pts}});
+      }
+      doc["lines"] = lines;
+    } else if (const auto* b = std::get_if<Boxes>(&layer.payload)) {
+      doc["width"] = b->width;
+      doc["height"] = b->height;
+      nlohmann::json boxes = nlohmann::json::array();
+      for (const auto& box : b->boxes) {
+        nlohmann::json j = {{"x", box.x}, {"y", box.y}, {"w", box.w}, {"h", box.h}, {"label", box.label}};
+        if (!std::isnan(box.score)) j["score"] = box.score;
+        boxes.push_back(j);
+      }
+      doc["boxes"] = boxes;
+    } else if (const auto* p = std::get_if<Points>(&layer.payload)) {
+      doc["width"] = p->width;
+      doc["height"] = p->height;
+      nlohmann::json pts = nlohmann::json::array();
+      for (const auto& k : p->points) pts.push_back({{"x", k.position.x}, {"y", k.position.y}, {"label", k.label}});
+      doc["points"] = pts;
+    }
     const std::string json = base.string() + ".json";
     if (auto r = writeText(doc.dump(2) + "\n", json); !r) return r.error();
     files.push_back(json);

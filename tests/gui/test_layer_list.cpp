@@ -197,9 +197,9 @@ class TestLayerList : public QObject {
     const auto value = [](int x, int y) { return 0.01f * x - 0.02f * y + 0.3f; };
     Heatmap heat = test::heatmap(kW, kH, value, Colormap::Magma, -0.5f, 1.5f);
     stack_->add(std::make_shared<HeatmapLayer>("h", "Heat", heat));
-    Polyline line;
+    widgets::Polyline line;
     line.points << QPointF(0, 10.5) << QPointF(100, 10.5);
-    stack_->add(std::make_shared<PolylinesLayer>("lanes", "Lanes", std::vector<Polyline>{line}, kBlue, 3.0));
+    stack_->add(std::make_shared<PolylinesLayer>("lanes", "Lanes", std::vector<widgets::Polyline>{line}, kBlue, 3.0));
 
     list_->setCurrentIndex(0);
     QSignalSpy exported(list_.get(), &LayerList::exported);

@@ -170,10 +170,10 @@ class TestLayers : public QObject {
 
   void polylinePixelsLieOnTheLine() {
     const QColor cyan(0, 220, 255);
-    Polyline line;
+    widgets::Polyline line;
     line.points << QPointF(10, 25) << QPointF(90, 25) << QPointF(90, 45);
     line.colour = cyan;
-    auto layer = std::make_shared<PolylinesLayer>("l", "lanes", std::vector<Polyline>{line}, cyan, 3.0);
+    auto layer = std::make_shared<PolylinesLayer>("l", "lanes", std::vector<widgets::Polyline>{line}, cyan, 3.0);
     stack_->add(layer);
     const QImage img = draw();
     // Horizontal part at screen y = 100 from x = 40 to 360, 3 pixels wide: rows 99 and 100 fully covered.
@@ -195,14 +195,14 @@ class TestLayers : public QObject {
 
   void boxEdgesAndPointsAreDrawn() {
     const QColor yellow(255, 200, 0);
-    Box box;
+    widgets::Box box;
     box.rect = QRectF(20, 10, 40, 30);  // screen (80, 40) - (240, 160)
     box.label = QStringLiteral("face");
     box.score = 0.93;
-    Keypoint point;
+    widgets::Keypoint point;
     point.position = QPointF(80.5, 30.5);  // screen (322, 122)
     point.colour = QColor(0, 255, 0);
-    auto layer = std::make_shared<MarkersLayer>("b", "faces", std::vector<Box>{box}, std::vector<Keypoint>{point}, yellow);
+    auto layer = std::make_shared<MarkersLayer>("b", "faces", std::vector<widgets::Box>{box}, std::vector<widgets::Keypoint>{point}, yellow);
     stack_->add(layer);
     const QImage img = draw();
     const auto edgeAt = [&img, yellow](int x0, int x1, int y0, int y1) {
