@@ -4,6 +4,7 @@
 #include <cmath>
 
 #include "RasterLayers.h"
+#include "VectorLayers.h"
 #include "core/Layer.h"
 
 namespace loupe::widgets {
@@ -44,6 +45,42 @@ std::shared_ptr<ViewLayer> layerFromBackend(const Layer& layer) {
   const QString title = QString::fromStdString(layer.title.empty() ? layer.id : layer.title);
   if (const auto* h = std::get_if<Heatmap>(&layer.payload)) return std::make_shared<HeatmapLayer>(id, title, *h);
   if (const auto* m = std::get_if<Mask>(&layer.payload)) return std::make_shared<MaskLayer>(id, title, *m);
+  if (const auto* l = std::get_if<LabelMap>(&layer.payload)) {
+    LabelMapData data;
+    data.width = l->width;
+    data.height = l->height;
+    data.values = l->values;
+    for (const auto& info : l->labels) {
+      const QColor colour = info.colour ? QColor((*info.colour)[0], (*info.colour)[1], (*info.colour)[2])
+                                        : paletteColour(info.value);
+      data.labels.push_back({info.value, QString::fromStdString(info.name), colour, info.visible});
+    }
+    return std::make_shared<LabelMapLayer>(id, title, std::move(data));
+  }
+  if (const auto* p = std::get_if<loupe::Polylines>(&layer.payload)) {
+    std::vector<Polyline> lines;
+    lines.reserve(p->lines.size());
+    for (const auto& line : p->lines) {
+      QPolygonF poly;
+      for (const auto& pt : line.points) poly << QPointF(pt.x, pt.y);
+      lines.push_back({poly, QString::fromStdString(line.label), QColor()});
+    }
+    return std::make_shared<PolylinesLayer>(id, title, std::move(lines));
+  }
+  if (const auto* b = std::get_if<loupe::Boxes>(&layer.payload)) {
+    std::vector<Box> boxes;
+    boxes.reserve(b->boxes.size());
+    for (const auto& box : b->boxes)
+      boxes.push_back({QRectF(box.x, box.y, box.w, box.h), QString::fromStdString(box.label), box.score, QColor()});
+    return std::make_shared<MarkersLayer>(id, title, std::move(boxes));
+  }
+  if (const auto* p = std::get_if<loupe::Points>(&layer.payload)) {
+    std::vector<Keypoint> points;
+    points.reserve(p->points.size());
+    for (const auto& k : p->points)
+      points.push_back({QPointF(k.position.x, k.position.y), QString::fromStdString(k.label), QColor()});
+    return std::make_shared<MarkersLayer>(id, title, std::vector<Box>{}, std::move(points));
+  }
   return nullptr;
 }
 

@@ -4,8 +4,8 @@
 // (heatmap, label map, mask) cover the whole image extent; a raster of another size is stretched to it.
 // Vector layers (polylines, points/boxes) are in image coordinates.
 //
-// The Qt-side payloads below (LabelMapData, Polyline, Keypoint, Box) stand in for backend layer types
-// that backend/core/Layer.h does not have yet; layerFromBackend() adapts the ones it does have.
+// The Qt-side payloads below (LabelMapData, Polyline, Keypoint, Box) hold what is drawn (QColor,
+// QPolygonF); layerFromBackend() converts backend/core/Layer.h's plain payloads into them.
 
 #include <QColor>
 #include <QImage>
@@ -129,6 +129,7 @@ class ViewLayer {
 QColor paletteColour(int index);
 
 // The viewer's layer for a backend layer; null for kinds the viewer does not draw (tables).
+// Backend colours are kept; labels without one get paletteColour(value).
 std::shared_ptr<ViewLayer> layerFromBackend(const Layer& layer);
 
 }  // namespace loupe::widgets
