@@ -1,8 +1,10 @@
 // ImageWriter: lossless round trips, formats that cannot hold a depth, folders created on demand,
-// clear Io errors, no temporary files left behind; exportLayer for heatmaps, masks and tables;
+// clear Io errors, no temporary files left behind; exportLayer for heatmaps, masks, tables, label maps
+// and vector layers (polylines, boxes, points);
 // recompressJpeg's argument checks and behaviour.
 #include <QtTest>
 
+#include <QFile>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -87,6 +89,9 @@ class TestImageWriter : public QObject {
   void shouldExportHeatmapAsColourPngAndFloatTiff();
   void shouldExportMaskAs0And255();
   void shouldExportTableAsJson();
+  void shouldExportLabelMapAs16BitPngAndLabelTable();
+  void shouldRefuseLabelOutside16Bits();
+  void shouldExportVectorLayersAsJson();
   void shouldExportIntoNewNestedFolder();
   void shouldRefuseBadLayerIds_data();
   void shouldRefuseBadLayerIds();
@@ -331,6 +336,85 @@ void TestImageWriter::shouldExportTableAsJson() {
   QCOMPARE(rows[2].toObject().value(QStringLiteral("name")).toString(), QStringLiteral("quote \" and \\ backslash"));
   QCOMPARE(rows[2].toObject().value(QStringLiteral("value")).toString(), QString::fromUtf8("\xc3\xa9t\xc3\xa9"));
   QCOMPARE(allEntries(dir_->path()), QStringList{QStringLiteral("stats.json")});
+}
+
+void TestImageWriter::shouldExportLabelMapAs16BitPngAndLabelTable() {
+  LabelMap map;
+  map.width = 3;
+  map.height = 2;
+  map.values = {0, 1, 2, 300, 65535, 1};  // 300 and 65535 need 16 bits
+  map.labels = {{1, "peripheral zone", std::array<std::uint8_t, 3>{10, 20, 30}, true}, {2, "lesion", std::nullopt, false}};
+  Layer l;
+  l.id = "zones";
+  l.title = "Zones";
+  l.payload = map;
+  const auto files = io::exportLayer(l, dir_->path().toStdString());
+  QVERIFY2(files.ok(), files.ok() ? "" : files.error().message.c_str());
+  QCOMPARE(allEntries(dir_->path()), (QStringList{QStringLiteral("zones.json"), QStringLiteral("zones.png")}));
+  // Reference: OpenCV's PNG reader, unchanged depth.
+  const cv::Mat back = cv::imread(dir_->filePath(QStringLiteral("zones.png")).toStdString(), cv::IMREAD_UNCHANGED);
+  QCOMPARE(back.type(), CV_16UC1);
+  for (int i = 0; i < 6; ++i) QCOMPARE(int(back.at<std::uint16_t>(i / 3, i % 3)), map.values[std::size_t(i)]);
+  QJsonParseError err;
+  const QJsonObject o = QJsonDocument::fromJson(readBytes(dir_->filePath(QStringLiteral("zones.json"))), &err).object();
+  QCOMPARE(err.error, QJsonParseError::NoError);
+  const QJsonArray labels = o.value(QStringLiteral("labels")).toArray();
+  QCOMPARE(labels.size(), 2);
+  QCOMPARE(labels[0].toObject().value(QStringLiteral("name")).toString(), QStringLiteral("peripheral zone"));
+  QCOMPARE(labels[0].toObject().value(QStringLiteral("colour")).toArray()[2].toInt(), 30);
+  QVERIFY(!labels[1].toObject().contains(QStringLiteral("colour")));
+  QCOMPARE(labels[1].toObject().value(QStringLiteral("visible")).toBool(), false);
+}
+
+void TestImageWriter::shouldRefuseLabelOutside16Bits() {
+  LabelMap map;
+  map.width = 2;
+  map.height = 1;
+  map.values = {1, -1};
+  Layer l;
+  l.id = "lm";
+  l.payload = map;
+  const auto r = io::exportLayer(l, dir_->path().toStdString());
+  QVERIFY(!r.ok());
+  QCOMPARE(r.error().code, ErrorCode::InvalidArgument);
+  QVERIFY(QString::fromStdString(r.error().message).contains(QStringLiteral("-1")));
+  QVERIFY(!QFile::exists(dir_->filePath(QStringLiteral("lm.png"))));
+}
+
+void TestImageWriter::shouldExportVectorLayersAsJson() {
+  Polylines lines;
+  lines.width = 100;
+  lines.height = 50;
+  lines.lines = {{{{1.5f, 2.f}, {10.f, 20.25f}}, "match 1"}};
+  Boxes boxes;
+  boxes.width = 100;
+  boxes.height = 50;
+  boxes.boxes = {{4.f, 5.f, 6.f, 7.f, "face", 0.75}, {0.f, 0.f, 1.f, 1.f, "no score", std::nan("")}};
+  Points points;
+  points.points = {{{3.f, 4.f}, "eye"}};
+  const std::vector<Layer> layers = {{"lines", "Lines", lines}, {"boxes", "Boxes", boxes}, {"points", "Points", points}};
+  for (const auto& l : layers) {
+    const auto files = io::exportLayer(l, dir_->path().toStdString());
+    QVERIFY2(files.ok(), files.ok() ? "" : files.error().message.c_str());
+    QCOMPARE(files->size(), std::size_t(1));
+  }
+  auto read = [&](const char* name) {
+    return QJsonDocument::fromJson(readBytes(dir_->filePath(QString::fromLatin1(name)))).object();
+  };
+  const QJsonObject lo = read("lines.json");
+  QCOMPARE(lo.value(QStringLiteral("kind")).toString(), QStringLiteral("polylines"));
+  const QJsonArray pts = lo.value(QStringLiteral("lines")).toArray()[0].toObject().value(QStringLiteral("points")).toArray();
+  QCOMPARE(pts.size(), 2);
+  QCOMPARE(pts[1].toArray()[1].toDouble(), 20.25);
+  const QJsonArray bo = read("boxes.json").value(QStringLiteral("boxes")).toArray();
+  QCOMPARE(bo.size(), 2);
+  QCOMPARE(bo[0].toObject().value(QStringLiteral("score")).toDouble(), 0.75);
+  QVERIFY(!bo[1].toObject().contains(QStringLiteral("score")));  // NaN means no score, not a null
+  QCOMPARE(bo[0].toObject().value(QStringLiteral("h")).toDouble(), 7.0);
+  const QJsonObject po = read("points.json");
+  QCOMPARE(po.value(QStringLiteral("kind")).toString(), QStringLiteral("points"));
+  QCOMPARE(po.value(QStringLiteral("points")).toArray()[0].toObject().value(QStringLiteral("label")).toString(),
+           QStringLiteral("eye"));
 }
 
 void TestImageWriter::shouldExportIntoNewNestedFolder() {
