@@ -114,6 +114,29 @@ class TestPluginHost : public QObject {
     QVERIFY(QString::fromStdString(out.error().message).contains("fixture plugin exploded"));
   }
 
+  void shouldRejectLayerKindsTheManifestDoesNotDeclare() {
+    auto h = makeHost();
+    QTemporaryDir dir;
+    const QString input = dir.filePath("in.png");
+    {
+      QImage img(8, 4, QImage::Format_RGB888);
+      img.fill(Qt::gray);
+      QVERIFY(img.save(input));
+    }
+    host::RunRequest req;
+    req.taskId = "fixture_throws.wrong_kind";
+    req.inputPath = input.toStdString();
+    req.device = "cpu";
+    auto plan = host::planRun(*h, req, nullptr);
+    QVERIFY2(plan.ok(), plan.ok() ? "" : plan.error().message.c_str());
+    auto out = host::executeRun(*plan, CancelToken{}, Progress{});
+    QVERIFY(!out.ok());
+    QCOMPARE(out.error().code, ErrorCode::Internal);
+    const QString message = QString::fromStdString(out.error().message);
+    QVERIFY2(message.contains("mask") && message.contains("surprise") && message.contains("does not declare"),
+             qPrintable(message));
+  }
+
   void shouldIgnoreDuplicatePluginIds() {
     host::PluginHost h;
     QTemporaryDir a, b;
@@ -125,7 +148,7 @@ class TestPluginHost : public QObject {
     QCOMPARE(h.plugins()[0]->state, PluginRecord::State::Discovered);
     QCOMPARE(h.plugins()[1]->state, PluginRecord::State::Invalid);
     QVERIFY(QString::fromStdString(h.plugins()[1]->error).contains("another plugin with id 'forgery'"));
-    QCOMPARE(h.tasks().size(), std::size_t(1));
+    QCOMPARE(h.tasks().size(), h.plugins()[0]->manifest.tasks.size());  // the first copy's tasks only
   }
 
   void shouldSurviveEmptyOrMissingFolders() {
