@@ -1,0 +1,61 @@
+#pragma once
+// Copy-move detection with keypoints (Amerini et al., "A SIFT-Based Forensic Method for Copy-Move Attack
+// Detection and Transformation Recovery", IEEE TIFS 2011):
+//  1. SIFT keypoints (ORB as a faster, rougher alternative) on the luma, downscaled so that its longer
+//     side is at most maxSide pixels;
+//  2. every keypoint matched against all others of the same image with the generalised 2NN test (g2NN):
+//     with the sorted distances d1 <= d2 <= ... to the other keypoints, the j-th neighbour is a match
+//     while d_j / d_(j+1) < ratio; pairs closer than minDistance pixels are dropped (the same structure);
+//  3. the pairs are clustered geometrically: repeated RANSAC of an affine transform (either pair
+//     orientation may be source -> copy), each consensus set of at least minClusterSize pairs with a
+//     plausible transform (scales 1/3 .. 3, a real displacement) is one copied region, removed, repeat.
+// Output in the input's pixel coordinates: the matched pairs as 2-point lines, a source and a copy box per
+// cluster, and a mask of the matched regions (convex hulls of each side's keypoints, padded by the
+// keypoints' scale).
+
+#include <array>
+#include <string>
+#include <vector>
+
+#include "core/CancelToken.h"
+#include "core/Image.h"
+#include "core/Layer.h"
+#include "core/Progress.h"
+#include "core/Result.h"
+
+namespace loupe::forensics {
+
+enum class KeypointDetector { Sift, Orb };
+
+struct CopyMoveOptions {
+  KeypointDetector detector = KeypointDetector::Sift;
+  double ratio = 0.5;        // g2NN threshold (Amerini et al. use 0.5)
+  int minClusterSize = 4;    // matched pairs needed for a copied region
+  double minDistance = 20;   // input pixels between a keypoint and its match
+  int maxSide = 1600;        // detection scale: longer side in pixels (0: full resolution)
+  int maxKeypoints = 10000;  // strongest keypoints kept
+  double ransacThreshold = 4.0;  // inlier distance at detection scale, pixels
+  int ransacIterations = 2000;
+  unsigned seed = 12345;     // RANSAC sampling: the same input gives the same result
+};
+
+struct CopyMoveCluster {
+  std::vector<std::array<Point2, 2>> pairs;  // source, copy (input coordinates)
+  std::array<double, 6> affine{};            // copy = A * source + t, row-major [a b tx; c d ty], input coords
+  Box source, copy;
+};
+
+struct CopyMoveResult {
+  int keypoints = 0;
+  int matchedPairs = 0;      // after g2NN and the distance check, before clustering
+  double detectionScale = 1; // detection pixels per input pixel
+  std::vector<CopyMoveCluster> clusters;
+  Polylines lines;
+  Boxes boxes;
+  Mask mask;
+};
+
+Result<CopyMoveResult> detectCopyMove(const Image& image, const CopyMoveOptions& options = {},
+                                      const CancelToken& cancel = {}, Progress progress = {});
+
+}  // namespace loupe::forensics
