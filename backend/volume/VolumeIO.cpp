@@ -11,8 +11,11 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <sstream>
+
+#include <zlib.h>
 
 namespace loupe::volume {
 namespace fs = std::filesystem;
@@ -92,6 +95,82 @@ Result<Volume> readAs(const std::string& path, itk::ImageIOBase* io, VoxelType t
   return v;
 }
 
+// Decompresses the whole file and checks that the gzip stream ends properly.
+Result<void> gzipIntact(const std::string& path) {
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (!f) return Error{ErrorCode::Io, "Cannot open " + path};
+  std::vector<char> buffer(1 << 20);
+  int n = 0;
+  while ((n = gzread(f, buffer.data(), unsigned(buffer.size()))) > 0) {
+  }
+  int code = Z_OK;
+  const char* message = gzerror(f, &code);
+  const std::string text = message ? message : "";
+  gzclose(f);
+  if (n < 0 || code != Z_OK)
+    return Error{ErrorCode::CorruptData, path + " is truncated or damaged (gzip: " + (text.empty() ? "read error" : text) +
+                                             "); copy or download it again"};
+  return {};
+}
+
+// The NIfTI library replaces a zero or NaN pixdim by 1 without a word; a header like that is damaged, so it
+// is read here first (NIfTI-1 and NIfTI-2, either byte order, gzip or not).
+Result<void> checkNiftiPixdim(const std::string& path) {
+  gzFile f = gzopen(path.c_str(), "rb");  // reads uncompressed files too
+  if (!f) return Error{ErrorCode::Io, "Cannot open " + path};
+  unsigned char h[540] = {};
+  const int got = gzread(f, h, sizeof h);
+  gzclose(f);
+  if (got < 348) return {};  // too short: ITK's own check reports it
+  auto i32 = [&](int at, bool swap) {
+    std::uint32_t v;
+    std::memcpy(&v, h + at, 4);
+    if (swap) v = __builtin_bswap32(v);
+    return std::int32_t(v);
+  };
+  for (bool swap : {false, true}) {
+    const std::int32_t size = i32(0, swap);
+    if (size != 348 && size != 540) continue;
+    const bool v2 = size == 540;
+    double dim0 = 0, pix[4] = {};
+    if (!v2) {
+      std::uint16_t d;
+      std::memcpy(&d, h + 40, 2);
+      if (swap) d = __builtin_bswap16(d);
+      dim0 = double(std::int16_t(d));
+      for (int i = 1; i <= 3; ++i) {
+        std::uint32_t u = std::uint32_t(i32(76 + 4 * i, swap));
+        float x;
+        std::memcpy(&x, &u, 4);
+        pix[i] = x;
+      }
+    } else {
+      std::uint64_t d;
+      std::memcpy(&d, h + 16, 8);
+      if (swap) d = __builtin_bswap64(d);
+      dim0 = double(std::int64_t(d));
+      for (int i = 1; i <= 3; ++i) {
+        std::uint64_t u;
+        std::memcpy(&u, h + 104 + 8 * i, 8);
+        if (swap) u = __builtin_bswap64(u);
+        double x;
+        std::memcpy(&x, &u, 8);
+        pix[i] = x;
+      }
+    }
+    for (int i = 1; i <= std::min(3, int(dim0)); ++i) {
+      if (pix[i] == 0.0 || !std::isfinite(pix[i])) {
+        std::ostringstream m;
+        m << path << " has an invalid voxel spacing along axis " << "xyz"[i - 1] << " (pixdim[" << i << "] = " << pix[i]
+          << " in the NIfTI header); spacing must be a positive number - the header is damaged or was written wrongly";
+        return Error{ErrorCode::CorruptData, m.str()};
+      }
+    }
+    return {};
+  }
+  return {};
+}
+
 }  // namespace
 
 bool isVolumeFileName(const std::string& path) {
@@ -145,6 +224,10 @@ Result<Volume> readVolume(const std::string& path, const ReadOptions& options) {
   } catch (const itk::ExceptionObject& e) {
     return Error{ErrorCode::CorruptData, path + " has an unreadable header: " + itkMessage(e)};
   }
+  if (dynamic_cast<itk::NiftiImageIO*>(io.GetPointer())) {
+    auto pix = checkNiftiPixdim(path);
+    if (!pix) return pix.error();
+  }
   const unsigned dims = io->GetNumberOfDimensions();
   if (dims < 2 || dims > 4) {
     return Error{ErrorCode::UnsupportedFormat,
@@ -167,6 +250,16 @@ Result<Volume> readVolume(const std::string& path, const ReadOptions& options) {
         << " mm in the header); spacing must be a positive number - the header is damaged or was written wrongly";
       return Error{ErrorCode::CorruptData, m.str()};
     }
+  }
+  // ITK's NIfTI reader pads a truncated file silently: check that all the data is there first.
+  const std::uint64_t dataBytes = io->GetImageSizeInBytes();
+  if (endsWith(lower(path), ".gz")) {
+    auto r = gzipIntact(path);
+    if (!r) return r.error();
+  } else if (endsWith(lower(path), ".nii") && fs::file_size(path, ec) < 348 + dataBytes) {
+    return Error{ErrorCode::CorruptData, path + " is truncated: " + std::to_string(fs::file_size(path, ec)) +
+                                             " bytes, but its header describes " + std::to_string(dataBytes) +
+                                             " bytes of voxels"};
   }
   const bool asInt = !options.forceFloat && isIntegerComponent(io->GetComponentType());
   Result<Volume> v = asInt ? readAs<std::int32_t>(path, io.GetPointer(), VoxelType::Int32)
