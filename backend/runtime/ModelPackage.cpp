@@ -9,6 +9,7 @@
 #include <set>
 #include <sstream>
 
+#include "ZipArchive.h"
 #include "core/Sha256.h"
 
 namespace loupe::runtime {
@@ -20,6 +21,7 @@ const char* modelFormatName(ModelFormat f) {
     case ModelFormat::TorchScript: return "torchscript";
     case ModelFormat::Onnx: return "onnx";
     case ModelFormat::Native: return "native";
+    case ModelFormat::Tfjs: return "tfjs";
   }
   return "?";
 }
@@ -132,7 +134,7 @@ Result<InputSpec> parseInput(const json& obj) {
   if (!obj.is_object()) return bad(where, "must be an object");
   if (auto ok = onlyKeys(obj, where, {"layout", "channels", "color_order", "size", "dtype", "scale", "mean", "std"}); !ok)
     return ok.error();
-  auto layout = getString(obj, where, "layout", true, {"NCHW", "NCDHW"});
+  auto layout = getString(obj, where, "layout", true, {"NCHW", "NCDHW", "NHWC"});
   if (!layout) return layout.error();
   in.layout = *layout;
   auto channels = getPositiveInt(obj, where, "channels", true);
@@ -209,9 +211,12 @@ Result<ModelPackage> parseModelManifest(const std::string& jsonText, const std::
     if (!v) return v.error();
     *target = *v;
   }
-  auto format = getString(doc, "", "format", true, {"torchscript", "onnx", "native"});
+  auto format = getString(doc, "", "format", true, {"torchscript", "onnx", "native", "tfjs"});
   if (!format) return format.error();
-  p.format = *format == "torchscript" ? ModelFormat::TorchScript : *format == "onnx" ? ModelFormat::Onnx : ModelFormat::Native;
+  p.format = *format == "torchscript" ? ModelFormat::TorchScript
+             : *format == "onnx"      ? ModelFormat::Onnx
+             : *format == "tfjs"      ? ModelFormat::Tfjs
+                                      : ModelFormat::Native;
 
   if (!doc.contains("files")) return bad("files", "missing");
   if (!doc["files"].is_object() || doc["files"].empty())
@@ -338,12 +343,104 @@ std::string pickleRefusal(const std::string& path) {
          "supported papers are in tools/export/).";
 }
 
+std::string packageCacheDir() {
+  fs::path base;
+  if (const char* c = std::getenv("LOUPE_CACHE_DIR"); c && *c) base = c;
+  else if (const char* x = std::getenv("XDG_CACHE_HOME"); x && *x) base = fs::path(x) / "loupe";
+  else if (const char* h = std::getenv("HOME"); h && *h) base = fs::path(h) / ".cache" / "loupe";
+  else base = fs::temp_directory_path() / "loupe-cache";
+  return (base / "packages").string();
+}
+
+namespace {
+
+// The folder inside the archive that holds the manifest: "" (root) or "name/" (one top folder).
+Result<std::string> manifestPrefix(const ZipArchive& zip) {
+  if (zip.find(kModelManifestName)) return std::string();
+  std::string prefix;
+  for (const auto& e : zip.entries()) {
+    const auto slash = e.name.find('/');
+    const std::string top = slash == std::string::npos ? std::string() : e.name.substr(0, slash + 1);
+    if (top.empty() || (!prefix.empty() && top != prefix)) {
+      prefix.clear();
+      break;
+    }
+    prefix = top;
+  }
+  if (prefix.empty() || !zip.find(prefix + kModelManifestName))
+    return Error{ErrorCode::ModelError, fs::path(zip.path()).filename().string() + " holds no " + kModelManifestName +
+                                            " (at its root or in a single top folder)"};
+  return prefix;
+}
+
+Result<ModelPackage> openZippedPackage(const fs::path& zipPath, bool verifyFiles) {
+  const std::string name = zipPath.filename().string();
+  auto zip = ZipArchive::open(zipPath.string());
+  if (!zip) return zip.error();
+  auto prefix = manifestPrefix(*zip);
+  if (!prefix) return prefix.error();
+  if (!verifyFiles) {  // manifest only, read in memory
+    auto text = zip->readAll(*zip->find(*prefix + kModelManifestName));
+    if (!text) return text.error();
+    auto p = parseModelManifest(*text, zipPath.string());
+    if (!p) return p.error().withContext(name);
+    p->archive = zipPath.string();
+    return p;
+  }
+  auto sha = Sha256::ofFile(zipPath.string());
+  if (!sha) return sha.error();
+  std::error_code ec;
+  const fs::path cache = fs::path(packageCacheDir());
+  const fs::path unpacked = cache / *sha;
+  if (!fs::is_directory(unpacked, ec)) {
+    // Unpack beside the final place, then rename: a crash or a second process never sees half a package.
+    fs::create_directories(cache, ec);
+    if (ec) return Error{ErrorCode::Io, "Cannot create the package cache " + cache.string() + ": " + ec.message()};
+    const fs::path partial = cache / (*sha + ".partial-" + std::to_string(std::hash<std::string>{}(zipPath.string())) +
+                                      "-" + std::to_string(reinterpret_cast<std::uintptr_t>(&ec)));
+    fs::remove_all(partial, ec);
+    if (auto ok = zip->extractTo(partial.string()); !ok) {
+      fs::remove_all(partial, ec);
+      return ok.error();
+    }
+    fs::rename(partial / *prefix, unpacked, ec);
+    if (ec && !fs::is_directory(unpacked)) {
+      const std::string why = ec.message();
+      fs::remove_all(partial, ec);
+      return Error{ErrorCode::Io, "Cannot move the unpacked " + name + " into " + unpacked.string() + ": " + why};
+    }
+    fs::remove_all(partial, ec);
+  }
+  auto p = openModelPackage(unpacked.string(), true);
+  if (!p) {
+    Error e = p.error();
+    // Name the zip, not the cache folder, so the user knows which file is bad.
+    const std::string cacheName = unpacked.filename().string();
+    if (e.message.rfind(cacheName + ":", 0) == 0) e.message = name + e.message.substr(cacheName.size());
+    else e = e.withContext(name);
+    return e;
+  }
+  p->archive = zipPath.string();
+  return p;
+}
+
+bool looksLikeZip(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  char head[4] = {};
+  in.read(head, 4);
+  return in.gcount() == 4 && head[0] == 'P' && head[1] == 'K' && (head[2] == 3 || head[2] == 5);
+}
+
+}  // namespace
+
 Result<ModelPackage> openModelPackage(const std::string& folder, bool verifyFiles) {
   std::error_code ec;
   const fs::path dir = fs::absolute(folder, ec).lexically_normal();
   if (!fs::is_directory(dir, ec)) {
-    if (fs::exists(dir, ec) && dir.extension() == ".zip")
-      return Error{ErrorCode::UnsupportedFormat, folder + ": zipped packages are not supported yet; unzip it into a folder"};
+    if (fs::is_regular_file(dir, ec) && (dir.extension() == ".zip" || looksLikeZip(dir)))
+      return openZippedPackage(dir, verifyFiles);
+    if (fs::exists(dir, ec))
+      return Error{ErrorCode::UnsupportedFormat, folder + " is neither a package folder nor a .zip of one"};
     return Error{ErrorCode::NotFound, "No model package folder at " + folder};
   }
   const fs::path manifest = dir / kModelManifestName;
@@ -402,7 +499,9 @@ std::vector<PackageListing> listModelPackages(const std::vector<std::string>& se
     if (!fs::is_directory(root, ec)) continue;
     std::vector<fs::path> dirs;
     for (const auto& e : fs::directory_iterator(root, ec))
-      if (e.is_directory() && fs::exists(e.path() / kModelManifestName)) dirs.push_back(e.path());
+      if ((e.is_directory() && fs::exists(e.path() / kModelManifestName)) ||
+          (e.is_regular_file() && e.path().extension() == ".zip"))
+        dirs.push_back(e.path());
     std::sort(dirs.begin(), dirs.end());
     for (const auto& d : dirs) {
       const std::string canonical = fs::weakly_canonical(d, ec).string();

@@ -1,5 +1,5 @@
 #pragma once
-// A model package: a folder with loupe-model.json plus the weight files it lists. The manifest says
+// A model package: a folder (or a .zip of one) with loupe-model.json plus the weight files it lists. The manifest says
 // what the model is (id, task, format), how to feed it (input spec), what comes out (output spec),
 // and where it came from (licence, citation, provenance). Every file's SHA-256 is checked on load.
 
@@ -14,7 +14,7 @@ namespace loupe::runtime {
 constexpr int kModelSchemaVersion = 1;
 constexpr const char* kModelManifestName = "loupe-model.json";
 
-enum class ModelFormat { TorchScript, Onnx, Native };
+enum class ModelFormat { TorchScript, Onnx, Native, Tfjs };
 const char* modelFormatName(ModelFormat f);
 
 struct SizePolicy {
@@ -26,7 +26,7 @@ struct SizePolicy {
 };
 
 struct InputSpec {
-  std::string layout = "NCHW";  // NCHW | NCDHW
+  std::string layout = "NCHW";  // NCHW | NCDHW | NHWC (TF.js graph models)
   int channels = 3;
   std::string colorOrder = "rgb";  // rgb | bgr | gray | any
   SizePolicy size;
@@ -47,7 +47,8 @@ struct PackageFile {
 };
 
 struct ModelPackage {
-  std::string folder;  // absolute
+  std::string folder;   // absolute; for a zipped package opened for use, its unpacked copy in the cache
+  std::string archive;  // the .zip it came from (absolute), empty for a folder
   int schema = kModelSchemaVersion;
   std::string id, name, version, task;
   ModelFormat format = ModelFormat::TorchScript;
@@ -67,7 +68,13 @@ struct ModelPackage {
 Result<ModelPackage> parseModelManifest(const std::string& jsonText, const std::string& folder);
 // Reads `folder`/loupe-model.json, validates it, and (unless verifyFiles is false) checks that every listed
 // file exists and has its SHA-256, and that the entry file really is of the declared format.
+// `folder` may also be a .zip holding the package (at its root or in one top folder): without verifyFiles
+// only the manifest is read (in memory); with it the archive is unpacked once into the package cache
+// (keyed by the zip's SHA-256, see packageCacheDir) and the unpacked files are checked as above.
 Result<ModelPackage> openModelPackage(const std::string& folder, bool verifyFiles = true);
+// Where zipped packages are unpacked: $LOUPE_CACHE_DIR, else $XDG_CACHE_HOME/loupe, else ~/.cache/loupe;
+// then /packages.
+std::string packageCacheDir();
 // Errors when the package serves another task.
 Result<void> checkPackageTask(const ModelPackage& package, const std::string& taskId);
 
@@ -79,7 +86,8 @@ std::string pickleRefusal(const std::string& path);
 
 // Model folders: $LOUPE_MODEL_PATH (colon-separated), ~/.local/share/loupe/models, /usr/share/loupe/models.
 std::vector<std::string> defaultModelSearchPaths();
-// Every sub-folder holding a loupe-model.json, checked without hashing (fast); broken ones included.
+// Every sub-folder holding a loupe-model.json and every .zip, checked without hashing (fast); broken ones
+// included.
 struct PackageListing {
   std::string folder;
   Result<ModelPackage> package;

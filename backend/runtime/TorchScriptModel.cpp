@@ -50,14 +50,35 @@ Result<TorchScriptModel> TorchScriptModel::load(const ModelPackage& package, con
   }
 }
 
-Result<std::vector<torch::Tensor>> TorchScriptModel::forward(const torch::Tensor& input) {
+bool TorchScriptModel::supportsPrecision(torch::ScalarType precision) const {
+  return precision == torch::kFloat32 || device_.is_cuda();
+}
+
+Result<void> TorchScriptModel::setPrecision(torch::ScalarType precision) {
+  if (!supportsPrecision(precision))
+    return Error{ErrorCode::InvalidArgument, std::string("half precision runs on CUDA only, not ") + device_.str()};
+  try {
+    module_.to(precision);
+  } catch (const c10::Error& e) {
+    return Error{ErrorCode::ModelError, package_.id + ": cannot cast the weights: " + e.msg().substr(0, e.msg().find('\n'))};
+  }
+  return {};
+}
+
+Result<std::vector<torch::Tensor>> TorchScriptModel::forward(const std::vector<torch::Tensor>& inputs) {
+  if (inputs.empty()) return Error{ErrorCode::InvalidArgument, package_.id + ": no input tensor"};
+  const torch::Tensor& input = inputs.front();
   c10::InferenceMode guard;
   torch::IValue out;
   try {
-    out = module_.forward({input.to(device_)});
+    std::vector<torch::IValue> args;
+    for (const auto& t : inputs) args.emplace_back(t.to(device_));
+    out = module_.forward(args);
   } catch (const c10::Error& e) {
     return Error{ErrorCode::ModelError, package_.id + " failed on an input of shape " + shapeText(input.sizes()) + ": " +
                                             e.msg().substr(0, e.msg().find('\n'))};
+  } catch (const std::bad_alloc&) {
+    return Error{ErrorCode::TooLarge, package_.id + " ran out of memory on an input of shape " + shapeText(input.sizes())};
   }
   std::vector<torch::Tensor> tensors;
   if (out.isTensor()) {
@@ -80,12 +101,17 @@ Result<std::vector<torch::Tensor>> TorchScriptModel::forward(const torch::Tensor
   } else {
     return Error{ErrorCode::ModelError, package_.id + " returned " + out.tagKind() + ", expected tensors"};
   }
-  if (tensors.size() != package_.outputs.size())
-    return Error{ErrorCode::ModelError, package_.id + " returned " + std::to_string(tensors.size()) +
-                                            " output(s) but the package declares " + std::to_string(package_.outputs.size())};
-  for (std::size_t i = 0; i < tensors.size(); ++i)
-    if (auto ok = checkOutput(package_.outputs[i], tensors[i], input.size(0)); !ok) return ok.error().withContext(package_.id);
+  if (auto ok = checkOutputs(package_, tensors, input.dim() > 0 ? input.size(0) : 1); !ok) return ok.error();
   return tensors;
+}
+
+Result<void> checkOutputs(const ModelPackage& package, const std::vector<torch::Tensor>& tensors, std::int64_t batch) {
+  if (tensors.size() != package.outputs.size())
+    return Error{ErrorCode::ModelError, package.id + " returned " + std::to_string(tensors.size()) +
+                                            " output(s) but the package declares " + std::to_string(package.outputs.size())};
+  for (std::size_t i = 0; i < tensors.size(); ++i)
+    if (auto ok = checkOutput(package.outputs[i], tensors[i], batch); !ok) return ok.error().withContext(package.id);
+  return {};
 }
 
 }  // namespace loupe::runtime

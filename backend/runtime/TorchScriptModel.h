@@ -6,21 +6,25 @@
 
 #include <vector>
 
+#include "Model.h"
 #include "ModelPackage.h"
 #include "core/Result.h"
 
 namespace loupe::runtime {
 
-class TorchScriptModel {
+class TorchScriptModel : public Model {
  public:
   static Result<TorchScriptModel> load(const ModelPackage& package, const torch::Device& device);
 
-  // One input tensor (already on any device; moved to the model's). Outputs in manifest order, on the
+  // Input tensors (already on any device; moved to the model's). Outputs in manifest order, on the
   // model's device. A tuple/list output is flattened; a dict is read by output name.
-  Result<std::vector<torch::Tensor>> forward(const torch::Tensor& input);
+  using Model::forward;
+  Result<std::vector<torch::Tensor>> forward(const std::vector<torch::Tensor>& inputs) override;
 
-  const ModelPackage& package() const { return package_; }
-  torch::Device device() const { return device_; }
+  const ModelPackage& package() const override { return package_; }
+  torch::Device device() const override { return device_; }
+  bool supportsPrecision(torch::ScalarType precision) const override;
+  Result<void> setPrecision(torch::ScalarType precision) override;
 
  private:
   TorchScriptModel(ModelPackage p, torch::jit::Module m, torch::Device d)

@@ -85,7 +85,7 @@ class TestModelPackage : public QObject {
     QTest::newRow("entry not listed") << "/entry" << "\"other.pt\"" << "entry: 'other.pt' is not listed";
     QTest::newRow("bad sha") << "/files/model.pt" << "\"abc\"" << "64 hex digits";
     QTest::newRow("path escapes package") << "/files/..~1secret" << "\"" + QString(64, 'a') + "\"" << "plain relative path";
-    QTest::newRow("bad layout") << "/input/layout" << "\"NHWC\"" << "input.layout";
+    QTest::newRow("bad layout") << "/input/layout" << "\"HWCN\"" << "input.layout";
     QTest::newRow("mean size") << "/input/mean" << "[0.5]" << "input.mean: has 1 values for 3 channels";
     QTest::newRow("zero std") << "/input/std" << "[1, 0, 1]" << "input.std: values must be positive";
     QTest::newRow("unknown input key") << "/input/resize" << "true" << "input.resize: unknown key";
