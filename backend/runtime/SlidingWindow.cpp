@@ -4,6 +4,10 @@
 
 #include <cmath>
 
+#ifdef LOUPE_HAVE_CUDA_KERNELS
+#include "cuda/CudaOps.h"
+#endif
+
 namespace loupe::runtime {
 
 std::vector<std::int64_t> windowStarts(std::int64_t size, std::int64_t window, double overlap) {
@@ -107,6 +111,16 @@ Result<torch::Tensor> slidingWindowInference(const torch::Tensor& input, const W
       shape[1] = 1;
       norm = torch::zeros(shape, accum.options());
     }
+#ifdef LOUPE_HAVE_CUDA_KERNELS
+    // One fused kernel for the whole batch instead of 2 x B narrow/add_ launches (backend/cuda).
+    if (spatialDims == 2 && accum.is_cuda()) {
+      const std::vector<std::vector<std::int64_t>> batchCorners(corners.begin() + static_cast<std::ptrdiff_t>(first),
+                                                                corners.begin() + static_cast<std::ptrdiff_t>(last));
+      if (auto ok = cuda::windowAccumulate(y, weight, batchCorners, accum, norm); !ok) return ok.error();
+      progress.report(static_cast<double>(last) / corners.size(), "Window " + std::to_string(last) + " of " + std::to_string(corners.size()));
+      continue;
+    }
+#endif
     for (std::size_t i = first; i < last; ++i) {
       const auto yi = y.narrow(0, static_cast<std::int64_t>(i - first), 1).to(torch::kFloat32);
       view(accum, corners[i]).add_(yi * weight);
