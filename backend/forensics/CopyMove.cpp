@@ -56,6 +56,58 @@ double triangleArea(const cv::Point2f& p, const cv::Point2f& q, const cv::Point2
   return 0.5 * std::abs((q.x - p.x) * (r.y - p.y) - (r.x - p.x) * (q.y - p.y));
 }
 
+// Dense verification (after Pan & Lyu, "Region Duplication Detection Using Image Feature Matching", IEEE
+// TIFS 2010): with the cluster's transform A, the source region is where the image and the image sampled
+// at A x correlate (zero-mean normalised cross-correlation over a 7x7 window), among the connected regions
+// that hold the cluster's source keypoints. The copy is the source mask mapped by A. Detection scale.
+cv::Mat verifiedSourceMask(const cv::Mat& gray, const Affine& a, const std::vector<cv::Point2f>& sourcePoints,
+                           double minDist) {
+  const cv::Mat m(a);
+  cv::Mat warped, valid;
+  cv::warpAffine(gray, warped, m, gray.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT, 0);
+  cv::warpAffine(cv::Mat(gray.size(), CV_8U, cv::Scalar(1)), valid, m, gray.size(),
+                 cv::INTER_NEAREST | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT, 0);
+  const cv::Size win(7, 7);
+  cv::Mat ma, mb, maa, mbb, mab;
+  cv::boxFilter(gray, ma, CV_32F, win);
+  cv::boxFilter(warped, mb, CV_32F, win);
+  cv::boxFilter(gray.mul(gray), maa, CV_32F, win);
+  cv::boxFilter(warped.mul(warped), mbb, CV_32F, win);
+  cv::boxFilter(gray.mul(warped), mab, CV_32F, win);
+  const cv::Mat va = maa - ma.mul(ma), vb = mbb - mb.mul(mb), cov = mab - ma.mul(mb);
+  cv::Mat denom;
+  cv::sqrt(cv::max(va.mul(vb), 1e-6), denom);
+  const cv::Mat zncc = cov / denom;
+  cv::Mat mask = (zncc > 0.8) & (va > 4.0) & (vb > 4.0) & (valid > 0);
+  // Not the region mapped onto itself (near the transform's fixed point).
+  for (int y = 0; y < mask.rows; ++y) {
+    auto* row = mask.ptr<std::uint8_t>(y);
+    for (int x = 0; x < mask.cols; ++x)
+      if (row[x] && cv::norm(apply(a, cv::Point2f(float(x), float(y))) - cv::Point2f(float(x), float(y))) < minDist)
+        row[x] = 0;
+  }
+  const cv::Mat kernel = cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(7, 7));
+  cv::morphologyEx(mask, mask, cv::MORPH_CLOSE, kernel);
+  cv::morphologyEx(mask, mask, cv::MORPH_OPEN, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(3, 3)));
+  cv::Mat labels;
+  const int n = cv::connectedComponents(mask, labels, 8, CV_32S);
+  std::vector<bool> keep(std::size_t(std::max(n, 1)), false);
+  for (const auto& p : sourcePoints)
+    for (int dy = -2; dy <= 2; ++dy)
+      for (int dx = -2; dx <= 2; ++dx) {
+        const int x = int(std::lround(p.x)) + dx, y = int(std::lround(p.y)) + dy;
+        if (x < 0 || y < 0 || x >= labels.cols || y >= labels.rows) continue;
+        const int l = labels.at<int>(y, x);
+        if (l > 0) keep[std::size_t(l)] = true;
+      }
+  cv::Mat out(mask.size(), CV_8U, cv::Scalar(0));
+  for (int y = 0; y < labels.rows; ++y)
+    for (int x = 0; x < labels.cols; ++x)
+      if (keep[std::size_t(labels.at<int>(y, x))] && labels.at<int>(y, x) > 0) out.at<std::uint8_t>(y, x) = 1;
+  cv::morphologyEx(out, out, cv::MORPH_CLOSE, cv::getStructuringElement(cv::MORPH_ELLIPSE, cv::Size(15, 15)));
+  return out;
+}
+
 }  // namespace
 
 Result<CopyMoveResult> detectCopyMove(const Image& image, const CopyMoveOptions& o, const CancelToken& cancel,
@@ -240,18 +292,42 @@ Result<CopyMoveResult> detectCopyMove(const Image& image, const CopyMoveOptions&
     };
     cluster.source = bbox(cluster.pairs, 0, "source " + std::to_string(id));
     cluster.copy = bbox(cluster.pairs, 1, "copy " + std::to_string(id));
-    out.boxes.boxes.push_back(cluster.source);
-    out.boxes.boxes.push_back(cluster.copy);
 
     cv::Mat mask(image.height(), image.width(), CV_8U, out.mask.values.data());
-    for (const auto* hull : {&hullSrc, &hullDst}) {
-      std::vector<cv::Point> h;
-      cv::convexHull(*hull, h);
-      if (h.size() >= 3) cv::fillConvexPoly(mask, h, cv::Scalar(1));
+    std::vector<cv::Point2f> sourcePoints;
+    for (int i : members) {
+      bool fwd;
+      const Pair& p = pairs[std::size_t(i)];
+      residual2(best, p, fwd);
+      sourcePoints.push_back(fwd ? p.a : p.b);
     }
-    for (const auto& [c, r] : discs)
-      cv::circle(mask, cv::Point(int(std::lround(c.x)), int(std::lround(c.y))), std::max(2, int(std::lround(r))),
-                 cv::Scalar(1), cv::FILLED);
+    const cv::Mat srcMask = verifiedSourceMask(gray, best, sourcePoints, minDist);
+    if (cv::countNonZero(srcMask) > 0) {
+      cv::Mat copyMask, both, full;
+      cv::warpAffine(srcMask, copyMask, cv::Mat(best), srcMask.size(), cv::INTER_NEAREST, cv::BORDER_CONSTANT, 0);
+      both = srcMask | copyMask;
+      cv::resize(both, full, mask.size(), 0, 0, cv::INTER_NEAREST);
+      mask |= full;
+      auto rectBox = [&](const cv::Mat& m, const std::string& label) {
+        const cv::Rect r = cv::boundingRect(m);
+        return Box{float(r.x / s), float(r.y / s), float(r.width / s), float(r.height / s), label,
+                   double(cluster.pairs.size())};
+      };
+      cluster.source = rectBox(srcMask, cluster.source.label);
+      if (cv::countNonZero(copyMask) > 0) cluster.copy = rectBox(copyMask, cluster.copy.label);
+    } else {
+      // Nothing correlates densely (flat or heavily processed copy): the keypoints' hulls.
+      for (const auto* hull : {&hullSrc, &hullDst}) {
+        std::vector<cv::Point> h;
+        cv::convexHull(*hull, h);
+        if (h.size() >= 3) cv::fillConvexPoly(mask, h, cv::Scalar(1));
+      }
+      for (const auto& [c, r] : discs)
+        cv::circle(mask, cv::Point(int(std::lround(c.x)), int(std::lround(c.y))), std::max(2, int(std::lround(r))),
+                   cv::Scalar(1), cv::FILLED);
+    }
+    out.boxes.boxes.push_back(cluster.source);
+    out.boxes.boxes.push_back(cluster.copy);
     out.clusters.push_back(std::move(cluster));
   }
   progress.report(1.0, "Done");

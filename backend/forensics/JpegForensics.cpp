@@ -8,6 +8,7 @@
 #include <csetjmp>
 #include <cstdio>
 #include <cstring>
+#include <cstdlib>
 
 #include <jpeglib.h>
 
@@ -191,12 +192,22 @@ Result<GhostResult> jpegGhost(const Image& image, const GhostOptions& o, int fil
   cv::Mat meanOverQ = cv::Mat::zeros(blockMaps[0].size(), CV_32F);
   for (const auto& b : blockMaps) meanOverQ += b;
   meanOverQ /= double(blockMaps.size());
-  meanOverQ += 1.0;  // one grey level^2: flat blocks (no difference at any quality) have no dip
+  // Blocks that re-compress without error at every quality (flat, saturated) say nothing: left out.
+  std::vector<std::size_t> informative;
+  {
+    const cv::Mat m = meanOverQ.isContinuous() ? meanOverQ : meanOverQ.clone();
+    for (std::size_t j = 0; j < m.total(); ++j)
+      if (m.ptr<float>()[j] > 0.5f) informative.push_back(j);
+  }
   int bestIndex = 0;
-  for (std::size_t i = 0; i < blockMaps.size(); ++i) {
+  for (std::size_t i = 0; i < blockMaps.size() && informative.size() >= 8; ++i) {
     cv::Mat r;
-    cv::divide(blockMaps[i], meanOverQ, r);
-    out.curve[i].dipScore = percentile(r, 50.0) - percentile(r, 1.0);
+    cv::divide(blockMaps[i], meanOverQ + 1e-6, r);
+    const cv::Mat rc = r.isContinuous() ? r : r.clone();
+    cv::Mat values(int(informative.size()), 1, CV_32F);
+    for (std::size_t j = 0; j < informative.size(); ++j) values.at<float>(int(j)) = rc.ptr<float>()[informative[j]];
+    const double p50 = percentile(values, 50.0), p1 = percentile(values, 1.0);
+    out.curve[i].dipScore = (p50 - p1) / std::max(p50, 1e-9);
     if (out.curve[i].dipScore > out.curve[static_cast<std::size_t>(bestIndex)].dipScore) bestIndex = int(i);
   }
   if (o.showQuality != 0)

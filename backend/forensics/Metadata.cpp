@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstring>
 #include <mutex>
 
 #include "Convert.h"
@@ -132,7 +133,9 @@ void consistencyNotes(MetadataReport& r, const Image& image) {
   }
   bool anyExif = false;
   for (const auto& x : e) anyExif = anyExif || x.family == "Exif";
-  if (!anyExif)
+  if (!anyExif && r.hasExifSegment)
+    r.problems.push_back("The file has an EXIF segment (APP1 \"Exif\") but no readable entry: the EXIF is damaged.");
+  else if (!anyExif)
     r.notes.push_back("No EXIF data: stripped or never written (typical of social networks, messengers and "
                       "'export for web'); the capture history cannot be checked.");
   else if (!find(e, "Exif.Image.Make") && !find(e, "Exif.Image.Model"))
@@ -142,7 +145,12 @@ void consistencyNotes(MetadataReport& r, const Image& image) {
 void compareThumbnail(MetadataReport& r, const Exiv2::ExifData& exif, const Image& image) {
   Exiv2::ExifThumbC thumb(exif);
   Exiv2::DataBuf buf = thumb.copy();
-  if (buf.size_ <= 0 || buf.pData_ == nullptr) return;
+  if (buf.size_ <= 0 || buf.pData_ == nullptr) {
+    if (exif.findKey(Exiv2::ExifKey("Exif.Thumbnail.JPEGInterchangeFormat")) != exif.end())
+      r.problems.push_back("EXIF declares a thumbnail (JPEGInterchangeFormat) but its data cannot be read: the "
+                           "offset or length points outside the EXIF segment.");
+    return;
+  }
   ThumbnailComparison t;
   t.mimeType = thumb.mimeType();
   t.bytes.assign(buf.pData_, buf.pData_ + buf.size_);
@@ -185,6 +193,12 @@ void compareThumbnail(MetadataReport& r, const Exiv2::ExifData& exif, const Imag
 MetadataReport analyseMetadata(const std::vector<std::uint8_t>& bytes, const Image& image, const CancelToken& cancel) {
   initExiv2();
   MetadataReport r;
+  // An APP1 segment holding "Exif\0\0" among the JPEG's header segments.
+  for (std::size_t i = 2; i + 10 < bytes.size() && i < (1u << 20); ++i)
+    if (bytes[i] == 0xFF && bytes[i + 1] == 0xE1 && std::memcmp(&bytes[i + 4], "Exif\0\0", 6) == 0) {
+      r.hasExifSegment = true;
+      break;
+    }
   Exiv2::ExifData exif;
   try {
     auto file = Exiv2::ImageFactory::open(bytes.data(), static_cast<long>(bytes.size()));

@@ -38,6 +38,7 @@ struct MetadataReport {
   std::vector<std::string> notes;     // consistency notes, in plain words
   std::vector<std::string> problems;  // what could not be read (damaged EXIF ...); never fatal
   std::optional<ThumbnailComparison> thumbnail;
+  bool hasExifSegment = false;  // the file holds an EXIF APP1 segment (whether readable or not)
 };
 
 // `bytes`: the file as stored. `image`: its decoded pixels (orientation applied), for the thumbnail

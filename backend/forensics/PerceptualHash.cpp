@@ -56,6 +56,11 @@ Result<PerceptualHashes> perceptualHashes(const Image& image) {
       for (int x = 0; x < N; ++x) s += c[kx][x] * rows[ky][x];
       low[static_cast<std::size_t>(ky * 8 + kx)] = s;
     }
+  // A flat image has only a DC term; its other coefficients are rounding noise (~1e-15 DC), which would
+  // make the bits random. Such values are exactly zero in exact arithmetic: treat them so.
+  const double tiny = 1e-9 * (std::abs(low[0]) + 1.0);
+  for (double& v : low)
+    if (std::abs(v) < tiny) v = 0.0;
   std::vector<double> sorted = low;
   std::sort(sorted.begin(), sorted.end());
   const double median = 0.5 * (sorted[31] + sorted[32]);
