@@ -132,10 +132,11 @@ torch::Tensor resampleGrid(const torch::Tensor& gridIn, double originX, double o
 void fillLocalizationMaps(Localization& out, const torch::Tensor& gridProbability, int gridWidth, int gridHeight,
                           double originX, double originY, double stepX, double stepY, int width, int height,
                           float threshold) {
-  const torch::Tensor full =
-      resampleGrid(gridProbability.reshape({gridHeight, gridWidth}), originX, originY, stepX, stepY, width, height)
-          .to(torch::kCPU)
-          .contiguous();
+  // Columns first on the grid's device ([Gy, W], small), then every output row is the blend of two of those
+  // rows, written straight into the layer together with the mask: one pass over the full-resolution map
+  // (the same numbers as resampleGrid, without its [H, W] temporaries).
+  const torch::Tensor grid = gridProbability.reshape({gridHeight, gridWidth}).to(torch::kFloat32);
+  const torch::Tensor cols = resampleGrid(grid, originX, 0.0, stepX, 1.0, width, gridHeight).to(torch::kCPU).contiguous();
   const std::size_t count = static_cast<std::size_t>(width) * height;
   out.heatmap.width = width;
   out.heatmap.height = height;
@@ -143,13 +144,25 @@ void fillLocalizationMaps(Localization& out, const torch::Tensor& gridProbabilit
   out.heatmap.rangeMax = 1.f;
   out.heatmap.colormap = Colormap::Magma;
   out.heatmap.unit = "forgery probability";
-  const float* v = full.data_ptr<float>();
-  out.heatmap.values.assign(v, v + count);
+  out.heatmap.values.resize(count);
   out.mask.width = width;
   out.mask.height = height;
   out.mask.values.assign(count, 0);
-  if (out.forgeryFound)
-    for (std::size_t i = 0; i < count; ++i) out.mask.values[i] = v[i] >= threshold ? 1 : 0;
+  const float* c = cols.data_ptr<float>();
+  for (int y = 0; y < height; ++y) {
+    const double t = std::clamp((y - originY) / stepY, 0.0, static_cast<double>(gridHeight - 1));
+    const int y0 = static_cast<int>(std::floor(t));
+    const int y1 = std::min(y0 + 1, gridHeight - 1);
+    const float wy = static_cast<float>(t - y0);
+    const float* a = c + static_cast<std::size_t>(y0) * width;
+    const float* b = c + static_cast<std::size_t>(y1) * width;
+    float* o = out.heatmap.values.data() + static_cast<std::size_t>(y) * width;
+    for (int x = 0; x < width; ++x) o[x] = a[x] + wy * (b[x] - a[x]);
+    if (out.forgeryFound) {
+      std::uint8_t* m = out.mask.values.data() + static_cast<std::size_t>(y) * width;
+      for (int x = 0; x < width; ++x) m[x] = o[x] >= threshold;
+    }
+  }
 }
 
 Result<Localization> localizeNoiseCooccurrence(const torch::Tensor& gray, const LocalizeOptions& options,

@@ -31,21 +31,24 @@ std::vector<std::int64_t> makeClassTable() {
   return table;
 }
 
-// Quantised third-order residual along dim 1 of [H, W]: values 0, 1, 2 (= -1, 0, 1), int64 [H, W - 3].
-torch::Tensor quantisedResidual(const torch::Tensor& g) {
-  const int64_t w = g.size(1);
-  const torch::Tensor r = g.narrow(1, 0, w - 3) - 3 * g.narrow(1, 1, w - 3) + 3 * g.narrow(1, 2, w - 3) -
-                          g.narrow(1, 3, w - 3);
-  return torch::clamp(torch::round(r / kQuantStep), -1, 1).to(torch::kLong) + 1;
-}
-
-// Class of each 4-tuple along dim 1, cropped to the common domain [H - 6, W - 6] (rows 3..H-4).
-torch::Tensor tupleClasses(const torch::Tensor& g, const torch::Tensor& classTable) {
-  const torch::Tensor q = quantisedResidual(g);  // [H, W - 3]
-  const int64_t w = q.size(1) - 3;               // W - 6
-  const torch::Tensor code = 27 * q.narrow(1, 0, w) + 9 * q.narrow(1, 1, w) + 3 * q.narrow(1, 2, w) + q.narrow(1, 3, w);
-  const torch::Tensor rows = code.narrow(0, kResidualMargin, g.size(0) - 2 * kResidualMargin);
-  return classTable.index({rows});
+// Code (0..80) of every 4-tuple of quantised third-order residuals along `dim` (0: down the columns,
+// 1: along the rows), uint8, cropped to the common domain [H - 6, W - 6]: tuples along a row start at
+// columns 0..W-7 and are taken on rows 3..H-4 (and the other way round for columns), so the domain position
+// (i, j) is centred on pixel (i + 3, j + 3).
+torch::Tensor tupleCodes(const torch::Tensor& g, int64_t dim) {
+  const int64_t n = g.size(dim);
+  // r = I[0] - 3 I[1] + 3 I[2] - I[3], with one temporary.
+  torch::Tensor r = g.narrow(dim, 0, n - 3) - g.narrow(dim, 3, n - 3);
+  r.add_(g.narrow(dim, 2, n - 3) - g.narrow(dim, 1, n - 3), 3);
+  // clamp(round(r / 2), -1, 1) + 1 without rounding: round half to even makes |r / 2| <= 0.5 zero, so the
+  // quantised value is +1 exactly when r > 1 and -1 exactly when r < -1 (the half-way r = +-1 rounds to 0).
+  static_assert(kQuantStep == 2.0, "the comparison below is round(r / 2) truncated at 1");
+  const torch::Tensor q = (r > 1.0).to(torch::kUInt8) + 1 - (r < -1.0).to(torch::kUInt8);
+  const int64_t m = n - 6;
+  const torch::Tensor code = 27 * q.narrow(dim, 0, m) + 9 * q.narrow(dim, 1, m) + 3 * q.narrow(dim, 2, m) +
+                             q.narrow(dim, 3, m);
+  const int64_t other = 1 - dim;
+  return code.narrow(other, kResidualMargin, g.size(other) - 2 * kResidualMargin);
 }
 
 }  // namespace
@@ -105,22 +108,32 @@ Result<torch::Tensor> cooccurrenceBlockHistograms(const torch::Tensor& grayIn, i
                                                  ") is smaller than one block of " + std::to_string(block) +
                                                  " pixels plus the 6-pixel filter margin"};
   const torch::Tensor g = grayIn.to(torch::kFloat32).contiguous();
-  const torch::Tensor table = torch::tensor(cooccurrenceClassOfCode(), torch::kLong).to(g.device());
-
-  const torch::Tensor rowClasses = tupleClasses(g, table);                      // [H-6, W-6]
+  const torch::Tensor rowCodes = tupleCodes(g, 1);  // [H-6, W-6]
   if (cancel.isCancelled()) return Error::cancelled();
-  const torch::Tensor colClasses = tupleClasses(g.t().contiguous(), table).t();  // [H-6, W-6]
+  const torch::Tensor colCodes = tupleCodes(g, 0);  // [H-6, W-6]
   if (cancel.isCancelled()) return Error::cancelled();
 
+  // Raw code counts per stride x stride cell (81 row codes, then 81 column codes), one bincount over int32
+  // indices; the 81 -> 25 class merge is then a product with a 0/1 matrix on the small cell table.
   const int64_t cy = (h - 2 * kResidualMargin) / stride, cx = (w - 2 * kResidualMargin) / stride;
-  const auto cellIndex = [&](const torch::Tensor& classes, int64_t offset) {
-    const torch::Tensor c = classes.narrow(0, 0, cy * stride).narrow(1, 0, cx * stride).reshape({cy, stride, cx, stride});
-    const torch::Tensor base = (torch::arange(cy * cx, classes.options()) * kCooccurrenceBins + offset).view({cy, 1, cx, 1});
-    return (c + base).reshape({-1});
+  const auto intOpts = torch::TensorOptions().dtype(torch::kInt32).device(g.device());
+  const torch::Tensor base = (torch::arange(cy * cx, intOpts) * 162).view({cy, 1, cx, 1});
+  const auto cellIndex = [&](const torch::Tensor& codes, int offset) {
+    const torch::Tensor c = codes.narrow(0, 0, cy * stride).narrow(1, 0, cx * stride).reshape({cy, stride, cx, stride});
+    return (c.to(torch::kInt32) + (base + offset)).reshape({-1});
   };
-  const torch::Tensor index = torch::cat({cellIndex(rowClasses, 0), cellIndex(colClasses, kCooccurrenceClasses)});
-  const torch::Tensor cells = torch::bincount(index, {}, cy * cx * kCooccurrenceBins).view({cy, cx, kCooccurrenceBins});
+  const int64_t bins = cy * cx * 162;
+  const torch::Tensor raw = (torch::bincount(cellIndex(rowCodes, 0), {}, bins).to(torch::kFloat64) +
+                             torch::bincount(cellIndex(colCodes, 81), {}, bins).to(torch::kFloat64))
+                                .view({cy * cx, 162});
   if (cancel.isCancelled()) return Error::cancelled();
+  torch::Tensor merge = torch::zeros({162, kCooccurrenceBins}, torch::kFloat64);
+  const auto& table = cooccurrenceClassOfCode();
+  for (int code = 0; code < 81; ++code) {
+    merge[code][table[code]] = 1.0;
+    merge[81 + code][kCooccurrenceClasses + table[code]] = 1.0;
+  }
+  const torch::Tensor cells = raw.mm(merge.to(g.device())).view({cy, cx, kCooccurrenceBins});  // exact: integers < 2^53
 
   // Integral image over cells (exact in int64), then sums over nb x nb cells.
   const int64_t nb = block / stride;
@@ -128,7 +141,7 @@ Result<torch::Tensor> cooccurrenceBlockHistograms(const torch::Tensor& grayIn, i
   integral.narrow(0, 1, cy).narrow(1, 1, cx).copy_(cells.cumsum(0).cumsum(1));
   const int64_t gy = cy - nb + 1, gx = cx - nb + 1;
   const auto part = [&](int64_t y0, int64_t x0) { return integral.narrow(0, y0, gy).narrow(1, x0, gx); };
-  return part(nb, nb) - part(0, nb) - part(nb, 0) + part(0, 0);
+  return (part(nb, nb) - part(0, nb) - part(nb, 0) + part(0, 0)).round().to(torch::kLong);
 }
 
 Result<NoiseFeatures> noiseCooccurrenceFeatures(const torch::Tensor& gray, const NoiseFeatureOptions& options,

@@ -137,6 +137,18 @@ class TestForgeryLocalize : public QObject {
         const double gx = std::clamp((x - 5) / 4.0, 0.0, 3.0), gy = std::clamp((y - 2) / 3.0, 0.0, 2.0);
         QVERIFY(std::abs(out[y][x].item<float>() - (gx + 10 * gy)) < 1e-5);
       }
+    // The layer builder (row blending written straight into the heatmap) gives the same map, and the mask
+    // is the map at the threshold.
+    Localization loc;
+    loc.forgeryFound = true;
+    fillLocalizationMaps(loc, grid.reshape({-1}), 4, 3, 5, 2, 4, 3, 24, 12, 12.5f);
+    QCOMPARE(loc.heatmap.width, 24);
+    QCOMPARE(loc.heatmap.height, 12);
+    for (int y = 0; y < 12; ++y)
+      for (int x = 0; x < 24; ++x) {
+        QVERIFY(std::abs(loc.heatmap.at(x, y) - out[y][x].item<float>()) < 1e-5);
+        QCOMPARE(loc.mask.values[y * 24 + x], std::uint8_t(loc.heatmap.at(x, y) >= 12.5f));
+      }
   }
 
   void shouldCancelPromptly() {
