@@ -359,6 +359,15 @@ QPair<int, int> Gallery::visibleDisplayRows() const {
 
 QPair<int, int> Gallery::visibleRange() const { return visibleDisplayRows(); }
 
+bool Gallery::visibleThumbnailsDone() const {
+  const auto [first, last] = visibleDisplayRows();
+  if (first < 0) return proxy_->rowCount() == 0;
+  for (int r = first; r <= last; ++r)
+    if (model_->thumbnailState(proxy_->mapToSource(proxy_->index(r, 0)).row()) == GalleryModel::ThumbnailState::Loading)
+      return false;
+  return true;
+}
+
 void Gallery::scheduleWanted() {
   if (!wantTimer_.isActive()) wantTimer_.start();
 }

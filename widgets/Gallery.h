@@ -70,6 +70,8 @@ class Gallery : public QWidget {
   // Display rows whose thumbnails are wanted now: on screen plus the margin.
   QPair<int, int> wantedRange() const { return wanted_; }
   void scrollToItem(int item);
+  // True when every cell on screen shows its thumbnail or its error tile (none is loading).
+  bool visibleThumbnailsDone() const;
 
   GalleryModel* model() const { return model_; }
   GalleryProxy* proxy() const { return proxy_; }

@@ -124,6 +124,7 @@ int JobBar::addJob(const QString& title, const QString& parameters) {
   rows_[id] = row;
   empty_->hide();
   list_->insertWidget(list_->count() - 1, row->widget);  // before the stretch
+  row->widget->show();  // now, not after the next event loop pass
   refreshRow(*row);
   if (!ticker_.isActive()) ticker_.start();
   updateHeader();
