@@ -61,6 +61,8 @@ Result<ImageModel> ImageModel::open(const std::string& packageFolder, const std:
 }
 
 Result<ImageModel> ImageModel::fromPackage(const ModelPackage& package, const ImageModelOptions& options) {
+  if (package.input.kind != "image")
+    return Error{ErrorCode::ModelError, package.id + " takes " + package.input.kind + ", not images (use EncoderModel)"};
   if (package.input.layout != "NCHW")
     return Error{ErrorCode::ModelError, package.id + " takes " + package.input.layout + " input, not images"};
   if (options.batchSize < 1) return Error{ErrorCode::InvalidArgument, "batch size must be at least 1"};

@@ -128,11 +128,52 @@ Result<SizePolicy> parseSize(const json& obj, const std::string& where) {
   return s;
 }
 
+// Non-image inputs: token ids for text encoders, or plain vectors.
+Result<InputSpec> parseNonImageInput(const json& obj, const std::string& kind) {
+  const std::string where = "input";
+  InputSpec in;
+  in.kind = kind;
+  in.layout.clear();
+  in.channels = 0;
+  in.colorOrder.clear();
+  in.scale = 1.0;
+  if (kind == "tokens") {
+    if (auto ok = onlyKeys(obj, where, {"kind", "context_length", "vocab_size", "tokenizer", "dtype"}); !ok) return ok.error();
+    auto ctx = getPositiveInt(obj, where, "context_length", true);
+    if (!ctx) return ctx.error();
+    auto vocab = getPositiveInt(obj, where, "vocab_size", true);
+    if (!vocab) return vocab.error();
+    auto tok = getString(obj, where, "tokenizer", false);
+    if (!tok) return tok.error();
+    auto dtype = getString(obj, where, "dtype", false, {"int64"});
+    if (!dtype) return dtype.error();
+    in.contextLength = *ctx;
+    in.vocabSize = *vocab;
+    in.tokenizer = *tok;
+    in.dtype = "int64";
+    return in;
+  }
+  if (auto ok = onlyKeys(obj, where, {"kind", "dims", "dtype"}); !ok) return ok.error();
+  if (!obj.contains("dims")) return bad("input.dims", "missing");
+  if (!obj["dims"].is_array() || obj["dims"].empty()) return bad("input.dims", "must be a non-empty array of positive integers");
+  for (const auto& d : obj["dims"]) {
+    if (!d.is_number_integer() || d.get<long long>() <= 0 || d.get<long long>() > 1'000'000)
+      return bad("input.dims", "must be a non-empty array of positive integers");
+    in.dims.push_back(static_cast<int>(d.get<long long>()));
+  }
+  auto dtype = getString(obj, where, "dtype", false, {"float32"});
+  if (!dtype) return dtype.error();
+  return in;
+}
+
 Result<InputSpec> parseInput(const json& obj) {
   const std::string where = "input";
   InputSpec in;
   if (!obj.is_object()) return bad(where, "must be an object");
-  if (auto ok = onlyKeys(obj, where, {"layout", "channels", "color_order", "size", "dtype", "scale", "mean", "std"}); !ok)
+  auto kind = getString(obj, where, "kind", false, {"image", "tokens", "vectors"});
+  if (!kind) return kind.error();
+  if (*kind == "tokens" || *kind == "vectors") return parseNonImageInput(obj, *kind);
+  if (auto ok = onlyKeys(obj, where, {"kind", "layout", "channels", "color_order", "size", "dtype", "scale", "mean", "std"}); !ok)
     return ok.error();
   auto layout = getString(obj, where, "layout", true, {"NCHW", "NCDHW", "NHWC"});
   if (!layout) return layout.error();
@@ -240,6 +281,9 @@ Result<ModelPackage> parseModelManifest(const std::string& jsonText, const std::
   auto input = parseInput(doc["input"]);
   if (!input) return input.error();
   p.input = *input;
+  if (!p.input.tokenizer.empty() &&
+      std::none_of(p.files.begin(), p.files.end(), [&](const PackageFile& f) { return f.path == p.input.tokenizer; }))
+    return bad("input.tokenizer", "'" + p.input.tokenizer + "' is not listed in files");
 
   if (!doc.contains("outputs")) return bad("outputs", "missing");
   if (!doc["outputs"].is_array() || doc["outputs"].empty()) return bad("outputs", "must be a non-empty array");

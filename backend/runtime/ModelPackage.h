@@ -26,6 +26,13 @@ struct SizePolicy {
 };
 
 struct InputSpec {
+  // image: a tensor laid out as `layout`; tokens: int64 token ids [N, contextLength] (a text encoder; the
+  // tokenizer's vocabulary file, if any, is one of the package's files); vectors: one float32 [N, dims[i]]
+  // tensor per entry of `dims` (e.g. a head that combines two embeddings).
+  std::string kind = "image";  // image | tokens | vectors
+  int contextLength = 0, vocabSize = 0;  // tokens
+  std::string tokenizer;                 // tokens: file name in `files`, may be empty
+  std::vector<int> dims;                 // vectors
   std::string layout = "NCHW";  // NCHW | NCDHW | NHWC (TF.js graph models)
   int channels = 3;
   std::string colorOrder = "rgb";  // rgb | bgr | gray | any

@@ -95,6 +95,15 @@ class TestModelPackage : public QObject {
     QTest::newRow("no outputs") << "/outputs" << "[]" << "outputs: must be a non-empty array";
     QTest::newRow("missing licence") << "/licence" << "" << "licence: missing";
     QTest::newRow("not an object") << "" << "[1, 2]" << "must be a JSON object";
+    QTest::newRow("input kind") << "/input/kind" << "\"audio\"" << "input.kind: 'audio' is not one of: image, tokens, vectors";
+    QTest::newRow("tokens without context") << "/input" << "{\"kind\": \"tokens\", \"vocab_size\": 10}"
+                                            << "input.context_length: missing";
+    QTest::newRow("tokens with image keys") << "/input" << "{\"kind\": \"tokens\", \"context_length\": 8, \"vocab_size\": 10, \"channels\": 3}"
+                                            << "input.channels: unknown key";
+    QTest::newRow("tokenizer not listed") << "/input" << "{\"kind\": \"tokens\", \"context_length\": 8, \"vocab_size\": 10, \"tokenizer\": \"bpe.txt.gz\"}"
+                                          << "input.tokenizer: 'bpe.txt.gz' is not listed in files";
+    QTest::newRow("vectors without dims") << "/input" << "{\"kind\": \"vectors\"}" << "input.dims: missing";
+    QTest::newRow("vectors bad dims") << "/input" << "{\"kind\": \"vectors\", \"dims\": [4, 0]}" << "input.dims: must be";
   }
   void shouldRejectInvalidManifest() {
     QFETCH(QString, pointer);
@@ -109,6 +118,21 @@ class TestModelPackage : public QObject {
     QVERIFY(!p.ok());
     QCOMPARE(p.error().code, ErrorCode::ModelError);
     QVERIFY2(QString::fromStdString(p.error().message).contains(message), p.error().message.c_str());
+  }
+
+  void shouldAcceptTokenAndVectorInputs() {
+    const auto dir = makePackage("tokens");
+    json j = manifestFor(dir, "model.pt");
+    j["input"] = {{"kind", "tokens"}, {"context_length", 77}, {"vocab_size", 49408}, {"tokenizer", "model.pt"}};
+    auto p = runtime::parseModelManifest(j.dump(), dir);
+    QVERIFY2(p.ok(), p.ok() ? "" : p.error().message.c_str());
+    QCOMPARE(p->input.kind, std::string("tokens"));
+    QCOMPARE(p->input.contextLength, 77);
+    QCOMPARE(p->input.vocabSize, 49408);
+    j["input"] = {{"kind", "vectors"}, {"dims", {640, 640}}};
+    p = runtime::parseModelManifest(j.dump(), dir);
+    QVERIFY(p.ok());
+    QCOMPARE(p->input.dims, (std::vector<int>{640, 640}));
   }
 
   void shouldRejectBrokenJson() {

@@ -209,8 +209,9 @@ def max_abs(a, b):
 
 @torch.no_grad()
 def export_module(model, example, freeze=True, check_input=None, tolerance=1e-3):
-    """Traces `model` (eval mode) on `example`, optionally freezes it, and checks the exported program
-    against the eager model on `check_input` (another input of the same shape). Returns the module."""
+    """Traces `model` (eval mode) on `example` (a tensor, or a tuple of tensors for several inputs),
+    optionally freezes it, and checks the exported program against the eager model on `check_input`
+    (another input of the same shape). Returns the module."""
     model.eval()
     with warnings.catch_warnings():
         # Shape arithmetic becomes constants in the trace: right for the fixed input size packages declare.
@@ -219,8 +220,9 @@ def export_module(model, example, freeze=True, check_input=None, tolerance=1e-3)
     if freeze:
         traced = torch.jit.freeze(traced)
     x = check_input if check_input is not None else example
-    eager = flatten_outputs(model(x))
-    exported = flatten_outputs(traced(x))
+    args = x if isinstance(x, tuple) else (x,)  # a tuple example = several inputs
+    eager = flatten_outputs(model(*args))
+    exported = flatten_outputs(traced(*args))
     if len(eager) != len(exported):
         fail(f"the traced program returns {len(exported)} outputs, the model {len(eager)}")
     scale = max(float(t.abs().max()) for t in eager) or 1.0
