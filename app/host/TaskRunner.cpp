@@ -9,6 +9,10 @@
 #include "core/Device.h"
 #include "io/ImageReader.h"
 #include "io/ImageWriter.h"
+#ifdef LOUPE_HAVE_VOLUME
+#include "volume/Study.h"
+#include "volume/VolumeIO.h"
+#endif
 
 namespace loupe::host {
 namespace fs = std::filesystem;
@@ -31,8 +35,12 @@ Result<RunPlan> planRun(PluginHost& host, const RunRequest& request, RunStage* f
   plan.spec = *ref.spec;
   plan.pluginId = ref.plugin->manifest.id;
   plan.pluginVersion = ref.plugin->manifest.version;
-  if (std::find(plan.spec.inputs.begin(), plan.spec.inputs.end(), "image") == plan.spec.inputs.end())
-    return fail(RunStage::Usage, {ErrorCode::InvalidArgument, "Task " + plan.spec.id + " does not take a single image"});
+  const auto takes = [&](const char* kind) {
+    return std::find(plan.spec.inputs.begin(), plan.spec.inputs.end(), kind) != plan.spec.inputs.end();
+  };
+  const bool takesStudy = takes("volume_study") && !takes("image");
+  if (!takes("image") && !takesStudy)
+    return fail(RunStage::Usage, {ErrorCode::InvalidArgument, "Task " + plan.spec.id + " does not take a single image or a study"});
 
   auto params = plan.spec.resolve(request.params);
   if (!params) return fail(RunStage::Usage, params.error());
@@ -45,9 +53,25 @@ Result<RunPlan> planRun(PluginHost& host, const RunRequest& request, RunStage* f
   if (!resolved) return fail(RunStage::Device, resolved.error());
   plan.deviceName = resolved->str();
 
-  auto image = io::loadImage(request.inputPath);
-  if (!image) return fail(RunStage::Input, image.error());
-  plan.input = std::move(*image);
+  if (takesStudy) {
+#ifdef LOUPE_HAVE_VOLUME
+    std::vector<std::string> paths;
+    std::string rest = request.inputPath;
+    for (std::size_t at; (at = rest.find(',')) != std::string::npos; rest = rest.substr(at + 1))
+      if (at > 0) paths.push_back(rest.substr(0, at));
+    if (!rest.empty()) paths.push_back(rest);
+    auto study = volume::loadStudy(paths);
+    if (!study) return fail(RunStage::Input, study.error());
+    plan.study = std::move(*study);
+#else
+    return fail(RunStage::Input, {ErrorCode::UnsupportedFormat,
+                                  "This build of Loupe cannot read MRI studies (it was built without ITK)"});
+#endif
+  } else {
+    auto image = io::loadImage(request.inputPath);
+    if (!image) return fail(RunStage::Input, image.error());
+    plan.input = std::move(*image);
+  }
 
   auto task = host.createTask(plan.spec.id);
   if (!task) return fail(RunStage::Plugin, task.error());
@@ -56,8 +80,8 @@ Result<RunPlan> planRun(PluginHost& host, const RunRequest& request, RunStage* f
 }
 
 Result<RunOutcome> executeRun(RunPlan& plan, const CancelToken& cancel, const Progress& progress) {
-  sdk::TaskContext context{cancel, progress, plan.device};
-  sdk::TaskInput input{plan.input};
+  sdk::TaskContext context{cancel, progress, plan.device, {}};
+  sdk::TaskInput input{plan.input, plan.study};
   const auto start = std::chrono::steady_clock::now();
   Result<std::vector<Layer>> layers = Error{ErrorCode::Internal, "task did not run"};
   try {
@@ -78,6 +102,7 @@ Result<RunOutcome> executeRun(RunPlan& plan, const CancelToken& cancel, const Pr
   }
   RunOutcome outcome;
   outcome.layers = std::move(*layers);
+  outcome.volumes = std::move(context.volumes);
   outcome.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return outcome;
 }
@@ -124,7 +149,29 @@ nlohmann::json describeRun(const RunPlan& plan, const RunOutcome& outcome,
     }
     layers.push_back(j);
   }
-  return {{"loupe_version", loupeVersion()},
+  json volumes = json::array();
+  for (std::size_t i = 0; i < outcome.volumes.size(); ++i) {
+    const Volume& v = outcome.volumes[i].volume;
+    json j = {{"id", outcome.volumes[i].id},
+              {"title", outcome.volumes[i].title},
+              {"size", v.size},
+              {"spacing", v.spacing},
+              {"origin", v.origin},
+              {"direction", v.direction}};
+    if (i + outcome.layers.size() < layerFiles.size()) j["files"] = json::array({fs::path(layerFiles[i + outcome.layers.size()].front()).filename().string()});
+    volumes.push_back(j);
+  }
+  json study = json::array();
+  for (const auto& [name, v] : plan.study.sequences) {
+    study.push_back({{"name", name},
+                     {"description", v.description},
+                     {"size", v.size},
+                     {"spacing", v.spacing},
+                     {"origin", v.origin},
+                     {"direction", v.direction},
+                     {"warnings", v.warnings}});
+  }
+  json doc = {{"loupe_version", loupeVersion()},
           {"task", plan.spec.id},
           {"task_title", plan.spec.title},
           {"plugin", {{"id", plan.pluginId}, {"version", plan.pluginVersion}}},
@@ -142,6 +189,11 @@ nlohmann::json describeRun(const RunPlan& plan, const RunOutcome& outcome,
           {"device", plan.deviceName},
           {"seconds", outcome.seconds},
           {"layers", layers}};
+  if (!plan.study.sequences.empty()) {
+    doc["input"] = {{"path", plan.study.path}, {"kind", "volume_study"}, {"sequences", study}};
+  }
+  if (!outcome.volumes.empty()) doc["volumes"] = volumes;
+  return doc;
 }
 
 Result<nlohmann::json> writeRun(const RunPlan& plan, const RunOutcome& outcome, const std::string& outDir) {
@@ -150,6 +202,16 @@ Result<nlohmann::json> writeRun(const RunPlan& plan, const RunOutcome& outcome, 
     auto written = io::exportLayer(layer, outDir);
     if (!written) return written.error();
     files.push_back(*written);
+  }
+  for (const auto& v : outcome.volumes) {
+#ifdef LOUPE_HAVE_VOLUME
+    const std::string file = (fs::path(outDir) / (v.id + ".nii.gz")).string();
+    auto written = volume::writeVolume(v.volume, file);
+    if (!written) return written.error();
+    files.push_back({file});
+#else
+    return Error{ErrorCode::Io, "This build of Loupe cannot write volumes (it was built without ITK)"};
+#endif
   }
   nlohmann::json doc = describeRun(plan, outcome, files);
   const fs::path path = fs::path(outDir) / "result.json";

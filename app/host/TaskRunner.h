@@ -15,7 +15,7 @@ namespace loupe::host {
 
 struct RunRequest {
   std::string taskId;
-  std::string inputPath;
+  std::string inputPath;  // for tasks taking a study: a folder, or several files/folders separated by ','
   std::vector<std::pair<std::string, std::string>> params;  // "name", "value" texts
   std::string device = "auto";
 };
@@ -35,12 +35,14 @@ struct RunPlan {
   sdk::ParamValues params;
   DeviceRequest device;
   std::string deviceName;  // resolved, e.g. "cpu"
-  Image input;
+  Image input;   // input kind "image"
+  Study study;   // input kind "volume_study"
   std::unique_ptr<sdk::Task> task;
 };
 
 struct RunOutcome {
   std::vector<Layer> layers;
+  std::vector<sdk::VolumeOutput> volumes;  // written as <id>.nii.gz
   double seconds = 0.0;
 };
 

@@ -16,17 +16,28 @@
 #include "core/Layer.h"
 #include "core/Progress.h"
 #include "core/Result.h"
+#include "core/Volume.h"
 
 namespace loupe::sdk {
 
 struct TaskInput {
   Image image;  // input kind "image"
+  Study study;  // input kind "volume_study": named sequences ("t2w", "adc", "dwi", ...), each in its own geometry
+};
+
+// A 3-D result (e.g. a likelihood or a detection map in the T2W's geometry). Layers are 2-D; volumes travel
+// beside them: the host writes each as NIfTI (<id>.nii.gz) and lists it in result.json.
+struct VolumeOutput {
+  std::string id;
+  std::string title;
+  Volume volume;
 };
 
 struct TaskContext {
   CancelToken cancel;
   Progress progress;
   DeviceRequest device;  // already checked by the host to be available
+  std::vector<VolumeOutput> volumes;  // tasks append their volume results here
 };
 
 class Task {
