@@ -1,0 +1,241 @@
+#include "EmbeddingTrainer.h"
+
+#include <ATen/CPUGeneratorImpl.h>
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+#include <sstream>
+
+#include "core/Device.h"
+#include "train/losses/Cone.h"
+
+namespace loupe::train {
+namespace fs = std::filesystem;
+using runtime::EmbeddingCnn;
+
+torch::Tensor augmentBatch(const torch::Tensor& images, int pad, bool flip, std::mt19937_64& rng) {
+  const int64_t b = images.size(0), h = images.size(2), w = images.size(3);
+  torch::Tensor padded = pad > 0 ? torch::constant_pad_nd(images, {pad, pad, pad, pad}, 0) : images;
+  torch::Tensor out = torch::empty_like(images);
+  for (int64_t i = 0; i < b; ++i) {
+    const int64_t dy = pad > 0 ? int64_t(rng() % uint64_t(2 * pad + 1)) : 0;
+    const int64_t dx = pad > 0 ? int64_t(rng() % uint64_t(2 * pad + 1)) : 0;
+    torch::Tensor crop = padded[i].narrow(1, dy, h).narrow(2, dx, w);
+    if (flip && (rng() & 1)) crop = crop.flip({2});
+    out[i].copy_(crop);
+  }
+  return out;
+}
+
+namespace {
+
+std::string formatDuration(double s) {
+  if (!std::isfinite(s) || s < 0) return "?";
+  const int t = int(s + 0.5);
+  char buf[32];
+  if (t >= 3600) std::snprintf(buf, sizeof buf, "%dh%02dm", t / 3600, (t / 60) % 60);
+  else std::snprintf(buf, sizeof buf, "%dm%02ds", t / 60, t % 60);
+  return buf;
+}
+
+torch::Tensor normaliseBatch(const torch::Tensor& u8, const torch::Tensor& mean, const torch::Tensor& stdv) {
+  return (u8.to(torch::kFloat) / 255.0 - mean) / stdv;
+}
+
+struct Checkpoint {
+  int epoch = 0;
+  std::vector<double> losses;
+};
+
+Result<void> saveCheckpoint(const std::string& path, EmbeddingCnn& model, torch::optim::Optimizer& opt, Loss& loss,
+                            const Checkpoint& state) {
+  try {
+    torch::serialize::OutputArchive archive;
+    torch::serialize::OutputArchive modelArchive, optArchive;
+    model->save(modelArchive);
+    opt.save(optArchive);
+    archive.write("model", modelArchive);
+    archive.write("optimizer", optArchive);
+    archive.write("epoch", torch::tensor(int64_t(state.epoch)));
+    archive.write("losses", torch::tensor(state.losses, torch::kDouble));
+    archive.write("architecture", torch::tensor(std::vector<int64_t>{
+                                                    model->config().inChannels, model->config().embeddingDim,
+                                                    model->config().classes, model->config().projectionDim}));
+    if (auto* cone = dynamic_cast<ConeLoss*>(&loss); cone && cone->bankKeys().defined()) {
+      archive.write("cone_keys", cone->bankKeys());
+      archive.write("cone_labels", cone->bankLabels());
+      archive.write("cone_probs", cone->bankProbs());
+    }
+    const std::string tmp = path + ".partial";
+    archive.save_to(tmp);
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (ec) return Error{ErrorCode::Io, "Cannot move the checkpoint into place at " + path + ": " + ec.message()};
+  } catch (const c10::Error& e) {
+    return Error{ErrorCode::Io, "Cannot write the checkpoint " + path + ": " + e.what_without_backtrace()};
+  }
+  return {};
+}
+
+Result<Checkpoint> loadCheckpoint(const std::string& path, EmbeddingCnn& model, torch::optim::Optimizer& opt, Loss& loss) {
+  Checkpoint state;
+  try {
+    torch::serialize::InputArchive archive, modelArchive, optArchive;
+    archive.load_from(path);
+    torch::Tensor arch, epoch, losses;
+    archive.read("architecture", arch);
+    const auto& c = model->config();
+    const std::vector<int64_t> expected = {c.inChannels, c.embeddingDim, c.classes, c.projectionDim};
+    if (!torch::equal(arch, torch::tensor(expected)))
+      return Error{ErrorCode::InvalidArgument, path + " was written for another network configuration; resume with the "
+                                                      "same options or start afresh"};
+    archive.read("model", modelArchive);
+    model->load(modelArchive);
+    archive.read("optimizer", optArchive);
+    opt.load(optArchive);
+    archive.read("epoch", epoch);
+    archive.read("losses", losses);
+    state.epoch = int(epoch.item<int64_t>());
+    for (int64_t i = 0; i < losses.numel(); ++i) state.losses.push_back(losses[i].item<double>());
+    if (auto* cone = dynamic_cast<ConeLoss*>(&loss)) {
+      torch::Tensor k, l, p;
+      if (archive.try_read("cone_keys", k) && archive.try_read("cone_labels", l) && archive.try_read("cone_probs", p))
+        cone->setBank(k, l, p);
+    }
+  } catch (const c10::Error& e) {
+    const std::string what = e.what_without_backtrace();
+    return Error{ErrorCode::CorruptData, "Cannot resume from " + path + ": " + what.substr(0, what.find('\n'))};
+  }
+  return state;
+}
+
+}  // namespace
+
+Result<TrainResult> trainEmbeddingCnn(const ImageSet& data, const TrainOptions& o, const std::vector<double>& meanIn,
+                                      const std::vector<double>& stdIn, Progress progress, const CancelToken& cancel) {
+  const auto start = std::chrono::steady_clock::now();
+  if (!data.images.defined() || data.images.dim() != 4 || data.images.scalar_type() != torch::kUInt8)
+    return Error{ErrorCode::InvalidArgument, "Training needs uint8 images [N, C, H, W]"};
+  const int64_t n = data.size();
+  if (n < 2 || data.labels.numel() != n) return Error{ErrorCode::InvalidArgument, "Training needs at least two labelled images"};
+  if (o.epochs < 1 || o.batchSize < 2) return Error{ErrorCode::InvalidArgument, "epochs must be >= 1 and the batch size >= 2"};
+  if (o.optimizer != "adam" && o.optimizer != "sgd")
+    return Error{ErrorCode::InvalidArgument, "Unknown optimiser '" + o.optimizer + "' (adam or sgd)"};
+  const int64_t classes = data.labels.max().item<int64_t>() + 1;
+  runtime::EmbeddingCnnConfig config = o.model;
+  config.inChannels = int(data.images.size(1));
+  config.classes = int(classes);
+  auto lossOr = makeLoss(o.loss, o.lossParams);
+  if (!lossOr) return lossOr.error();
+  Loss& loss = **lossOr;
+  const bool usesLogits = o.loss == "ce" || o.loss == "cone";
+  if (!usesLogits && config.projectionDim <= 0) config.projectionDim = config.embeddingDim;
+
+  configureThreads(o.threads);
+  torch::manual_seed(o.seed);
+  EmbeddingCnn model(config);
+  model->train();
+  std::unique_ptr<torch::optim::Optimizer> opt;
+  if (o.optimizer == "adam")
+    opt = std::make_unique<torch::optim::AdamW>(model->parameters(), torch::optim::AdamWOptions(o.learningRate).weight_decay(o.weightDecay));
+  else
+    opt = std::make_unique<torch::optim::SGD>(model->parameters(),
+                                              torch::optim::SGDOptions(o.learningRate).momentum(o.momentum).weight_decay(o.weightDecay).nesterov(true));
+
+  Checkpoint state;
+  TrainResult result;
+  std::error_code ec;
+  if (o.resume && !o.checkpointPath.empty() && fs::exists(o.checkpointPath, ec)) {
+    auto loaded = loadCheckpoint(o.checkpointPath, model, *opt, loss);
+    if (!loaded) return loaded.error();
+    state = *loaded;
+    result.startEpoch = state.epoch;
+  }
+
+  const int64_t c = data.images.size(1);
+  std::vector<float> mv(meanIn.begin(), meanIn.end()), sv(stdIn.begin(), stdIn.end());
+  if (int64_t(mv.size()) != c || int64_t(sv.size()) != c)
+    return Error{ErrorCode::InvalidArgument, "mean/std need one value per channel (" + std::to_string(c) + ")"};
+  const torch::Tensor mean = torch::tensor(mv).view({1, c, 1, 1}), stdv = torch::tensor(sv).view({1, c, 1, 1});
+  const int64_t perEpoch = n / o.batchSize;  // drop_last, as the reference trainers
+  if (perEpoch < 1) return Error{ErrorCode::InvalidArgument, "The batch size exceeds the number of images"};
+  const int64_t totalSteps = int64_t(o.epochs) * perEpoch;
+  auto setLr = [&](int64_t step) {
+    double lr = o.learningRate;
+    if (step < o.warmupSteps) lr *= double(step + 1) / double(o.warmupSteps);
+    else lr *= 0.5 * (1 + std::cos(M_PI * double(step - o.warmupSteps) / double(std::max<int64_t>(1, totalSteps - o.warmupSteps))));
+    for (auto& g : opt->param_groups()) g.options().set_lr(lr);
+  };
+
+  const auto trainStart = std::chrono::steady_clock::now();
+  int64_t stepsThisRun = 0;
+  for (int epoch = state.epoch; epoch < o.epochs; ++epoch) {
+    std::mt19937_64 rng(o.seed * 1000003ULL + uint64_t(epoch));
+    at::Generator gen = at::detail::createCPUGenerator(o.seed * 7919ULL + uint64_t(epoch));
+    const torch::Tensor order = torch::randperm(n, gen, torch::kLong);
+    double sum = 0;
+    std::map<std::string, double> termSums;
+    for (int64_t s = 0; s < perEpoch; ++s) {
+      if (cancel.isCancelled()) return Error::cancelled();
+      const int64_t step = int64_t(epoch) * perEpoch + s;
+      setLr(step);
+      const torch::Tensor idx = order.narrow(0, s * o.batchSize, o.batchSize);
+      const torch::Tensor raw = data.images.index_select(0, idx);
+      LossInput in;
+      in.labels = data.labels.index_select(0, idx);
+      if (usesLogits) {
+        const auto out = model->forward(normaliseBatch(augmentBatch(raw, o.cropPadding, o.horizontalFlip, rng), mean, stdv));
+        in.features = out.embedding;
+        in.logits = out.logits;
+      } else {
+        const torch::Tensor views = torch::cat({augmentBatch(raw, o.cropPadding, o.horizontalFlip, rng),
+                                                augmentBatch(raw, o.cropPadding, o.horizontalFlip, rng)});
+        const auto out = model->forward(normaliseBatch(views, mean, stdv));
+        const torch::Tensor z = out.projection;
+        in.features = torch::stack({z.narrow(0, 0, o.batchSize), z.narrow(0, o.batchSize, o.batchSize)}, 1);
+      }
+      auto value = loss.compute(in);
+      if (!value) return value.error();
+      const double v = value->item<double>();
+      if (!std::isfinite(v))
+        return Error{ErrorCode::Internal, "The " + o.loss + " loss became " + std::to_string(v) + " at epoch " +
+                                              std::to_string(epoch + 1) + " step " + std::to_string(s + 1) +
+                                              ": lower the learning rate"};
+      opt->zero_grad();
+      value->backward();
+      opt->step();
+      loss.update(in);
+      sum += v;
+      for (const auto& [k, t] : loss.lastTerms()) termSums[k] += t;
+      ++stepsThisRun;
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - trainStart).count();
+      const double eta = elapsed / double(stepsThisRun) * double(totalSteps - step - 1);
+      std::ostringstream stage;
+      stage.precision(4);
+      stage << "epoch " << epoch + 1 << "/" << o.epochs << ", loss " << sum / double(s + 1) << ", ETA " << formatDuration(eta);
+      progress.report(double(step + 1) / double(totalSteps), stage.str());
+    }
+    state.epoch = epoch + 1;
+    state.losses.push_back(sum / double(perEpoch));
+    if (!o.checkpointPath.empty()) {
+      if (auto ok = saveCheckpoint(o.checkpointPath, model, *opt, loss, state); !ok) return ok.error();
+    }
+    for (auto& [k, t] : termSums) t /= double(perEpoch);
+    if (o.onEpoch) {
+      model->eval();
+      const bool goOn = o.onEpoch(epoch + 1, state.losses.back(), termSums, model);
+      model->train();
+      if (!goOn) break;
+    }
+  }
+  model->eval();
+  result.model = model;
+  result.epochLoss = state.losses;
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace loupe::train
