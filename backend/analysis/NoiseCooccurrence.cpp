@@ -5,6 +5,8 @@
 #include <cmath>
 #include <map>
 
+#include <ATen/Parallel.h>
+
 namespace loupe::analysis {
 namespace {
 
@@ -49,6 +51,53 @@ torch::Tensor tupleCodes(const torch::Tensor& g, int64_t dim) {
                              q.narrow(dim, 3, m);
   const int64_t other = 1 - dim;
   return code.narrow(other, kResidualMargin, g.size(other) - 2 * kResidualMargin);
+}
+
+// CPU path: the same counts in one pass over the pixels per band of cells, with no full-size temporaries
+// (the tensor path below makes a dozen passes over full-size tensors). Bands of `stride` domain rows run in
+// parallel; each writes only its own cells. Counts per cell: 25 row classes, then 25 column classes.
+torch::Tensor cellClassCountsCpu(const torch::Tensor& g, int stride, int64_t cy, int64_t cx, const CancelToken& cancel) {
+  const int64_t w = g.size(1);
+  const float* img = g.data_ptr<float>();
+  std::array<std::uint8_t, 81> cls{};
+  for (int c = 0; c < 81; ++c) cls[c] = static_cast<std::uint8_t>(cooccurrenceClassOfCode()[c]);
+  torch::Tensor counts = torch::zeros({cy * cx, kCooccurrenceBins}, torch::kInt32);
+  std::int32_t* out = counts.data_ptr<std::int32_t>();
+  const auto quant = [](float r) -> std::uint8_t { return static_cast<std::uint8_t>(1 + (r > 1.f) - (r < -1.f)); };
+  const int64_t width = cx * stride;  // domain columns used
+  at::parallel_for(0, cy, 1, [&](int64_t begin, int64_t end) {
+    std::vector<std::uint8_t> qh(static_cast<std::size_t>(w));
+    std::vector<std::uint8_t> qv(static_cast<std::size_t>(4 * w));  // ring of 4 column-residual rows
+    for (int64_t band = begin; band < end; ++band) {
+      if (cancel.isCancelled()) return;
+      const int64_t i0 = band * stride;
+      // Column residual at pixel row r (rows r..r+3), for every column.
+      const auto columnResidualRow = [&](int64_t r, std::uint8_t* dst) {
+        const float* a = img + r * w;
+        const float* b = a + w;
+        const float* c = b + w;
+        const float* d = c + w;
+        for (int64_t x = 0; x < w; ++x) dst[x] = quant((a[x] - d[x]) + 3.f * (c[x] - b[x]));
+      };
+      for (int k = 0; k < 3; ++k) columnResidualRow(i0 + k, qv.data() + ((i0 + k) % 4) * w);
+      for (int64_t i = i0; i < i0 + stride; ++i) {
+        columnResidualRow(i + 3, qv.data() + ((i + 3) % 4) * w);
+        const std::uint8_t* v0 = qv.data() + (i % 4) * w + kResidualMargin;
+        const std::uint8_t* v1 = qv.data() + ((i + 1) % 4) * w + kResidualMargin;
+        const std::uint8_t* v2 = qv.data() + ((i + 2) % 4) * w + kResidualMargin;
+        const std::uint8_t* v3 = qv.data() + ((i + 3) % 4) * w + kResidualMargin;
+        const float* row = img + (i + kResidualMargin) * w;
+        for (int64_t x = 0; x + 3 < w; ++x) qh[x] = quant((row[x] - row[x + 3]) + 3.f * (row[x + 2] - row[x + 1]));
+        std::int32_t* cellRow = out + band * cx * kCooccurrenceBins;
+        for (int64_t j = 0; j < width; ++j) {
+          std::int32_t* cell = cellRow + (j / stride) * kCooccurrenceBins;
+          ++cell[cls[27 * qh[j] + 9 * qh[j + 1] + 3 * qh[j + 2] + qh[j + 3]]];
+          ++cell[kCooccurrenceClasses + cls[27 * v0[j] + 9 * v1[j] + 3 * v2[j] + v3[j]]];
+        }
+      }
+    }
+  });
+  return counts;
 }
 
 }  // namespace
@@ -96,7 +145,7 @@ torch::Tensor luminance(const Image& image) {
 }
 
 Result<torch::Tensor> cooccurrenceBlockHistograms(const torch::Tensor& grayIn, int block, int stride,
-                                                  const CancelToken& cancel) {
+                                                  const CancelToken& cancel, HistogramPath path) {
   if (!grayIn.defined() || grayIn.dim() != 2 || !grayIn.is_floating_point())
     return Error{ErrorCode::InvalidArgument, "Co-occurrence features need a 2-D floating-point luminance map"};
   if (stride < 1 || block < stride || block % stride != 0)
@@ -108,32 +157,38 @@ Result<torch::Tensor> cooccurrenceBlockHistograms(const torch::Tensor& grayIn, i
                                                  ") is smaller than one block of " + std::to_string(block) +
                                                  " pixels plus the 6-pixel filter margin"};
   const torch::Tensor g = grayIn.to(torch::kFloat32).contiguous();
-  const torch::Tensor rowCodes = tupleCodes(g, 1);  // [H-6, W-6]
-  if (cancel.isCancelled()) return Error::cancelled();
-  const torch::Tensor colCodes = tupleCodes(g, 0);  // [H-6, W-6]
-  if (cancel.isCancelled()) return Error::cancelled();
-
-  // Raw code counts per stride x stride cell (81 row codes, then 81 column codes), one bincount over int32
-  // indices; the 81 -> 25 class merge is then a product with a 0/1 matrix on the small cell table.
   const int64_t cy = (h - 2 * kResidualMargin) / stride, cx = (w - 2 * kResidualMargin) / stride;
-  const auto intOpts = torch::TensorOptions().dtype(torch::kInt32).device(g.device());
-  const torch::Tensor base = (torch::arange(cy * cx, intOpts) * 162).view({cy, 1, cx, 1});
-  const auto cellIndex = [&](const torch::Tensor& codes, int offset) {
-    const torch::Tensor c = codes.narrow(0, 0, cy * stride).narrow(1, 0, cx * stride).reshape({cy, stride, cx, stride});
-    return (c.to(torch::kInt32) + (base + offset)).reshape({-1});
-  };
-  const int64_t bins = cy * cx * 162;
-  const torch::Tensor raw = (torch::bincount(cellIndex(rowCodes, 0), {}, bins).to(torch::kFloat64) +
-                             torch::bincount(cellIndex(colCodes, 81), {}, bins).to(torch::kFloat64))
-                                .view({cy * cx, 162});
-  if (cancel.isCancelled()) return Error::cancelled();
-  torch::Tensor merge = torch::zeros({162, kCooccurrenceBins}, torch::kFloat64);
-  const auto& table = cooccurrenceClassOfCode();
-  for (int code = 0; code < 81; ++code) {
-    merge[code][table[code]] = 1.0;
-    merge[81 + code][kCooccurrenceClasses + table[code]] = 1.0;
+  torch::Tensor cells;
+  if (g.device().is_cpu() && path == HistogramPath::Auto) {
+    cells = cellClassCountsCpu(g, stride, cy, cx, cancel).view({cy, cx, kCooccurrenceBins}).to(torch::kLong);
+    if (cancel.isCancelled()) return Error::cancelled();
+  } else {
+    const torch::Tensor rowCodes = tupleCodes(g, 1);  // [H-6, W-6]
+    if (cancel.isCancelled()) return Error::cancelled();
+    const torch::Tensor colCodes = tupleCodes(g, 0);  // [H-6, W-6]
+    if (cancel.isCancelled()) return Error::cancelled();
+    // Raw code counts per stride x stride cell (81 row codes, then 81 column codes) by bincount over int32
+    // indices; the 81 -> 25 class merge is then a product with a 0/1 matrix on the small cell table.
+    const auto intOpts = torch::TensorOptions().dtype(torch::kInt32).device(g.device());
+    const torch::Tensor base = (torch::arange(cy * cx, intOpts) * 162).view({cy, 1, cx, 1});
+    const auto cellIndex = [&](const torch::Tensor& codes, int offset) {
+      const torch::Tensor c = codes.narrow(0, 0, cy * stride).narrow(1, 0, cx * stride).reshape({cy, stride, cx, stride});
+      return (c.to(torch::kInt32) + (base + offset)).reshape({-1});
+    };
+    const int64_t bins = cy * cx * 162;
+    const torch::Tensor raw = (torch::bincount(cellIndex(rowCodes, 0), {}, bins).to(torch::kFloat64) +
+                               torch::bincount(cellIndex(colCodes, 81), {}, bins).to(torch::kFloat64))
+                                  .view({cy * cx, 162});
+    if (cancel.isCancelled()) return Error::cancelled();
+    torch::Tensor merge = torch::zeros({162, kCooccurrenceBins}, torch::kFloat64);
+    const auto& table = cooccurrenceClassOfCode();
+    for (int code = 0; code < 81; ++code) {
+      merge[code][table[code]] = 1.0;
+      merge[81 + code][kCooccurrenceClasses + table[code]] = 1.0;
+    }
+    // Exact: integer counts far below 2^53.
+    cells = raw.mm(merge.to(g.device())).round().to(torch::kLong).view({cy, cx, kCooccurrenceBins});
   }
-  const torch::Tensor cells = raw.mm(merge.to(g.device())).view({cy, cx, kCooccurrenceBins});  // exact: integers < 2^53
 
   // Integral image over cells (exact in int64), then sums over nb x nb cells.
   const int64_t nb = block / stride;
@@ -141,7 +196,7 @@ Result<torch::Tensor> cooccurrenceBlockHistograms(const torch::Tensor& grayIn, i
   integral.narrow(0, 1, cy).narrow(1, 1, cx).copy_(cells.cumsum(0).cumsum(1));
   const int64_t gy = cy - nb + 1, gx = cx - nb + 1;
   const auto part = [&](int64_t y0, int64_t x0) { return integral.narrow(0, y0, gy).narrow(1, x0, gx); };
-  return (part(nb, nb) - part(0, nb) - part(nb, 0) + part(0, 0)).round().to(torch::kLong);
+  return part(nb, nb) - part(0, nb) - part(nb, 0) + part(0, 0);
 }
 
 Result<NoiseFeatures> noiseCooccurrenceFeatures(const torch::Tensor& gray, const NoiseFeatureOptions& options,

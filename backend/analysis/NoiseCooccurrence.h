@@ -53,8 +53,11 @@ torch::Tensor luminance(const Image& image);
 // Raw co-occurrence counts per block: int64 [Gy, Gx, 50] (25 row-direction classes, then 25 column ones),
 // each half summing to block * block. `gray` is [H, W] floating point on any device; H and W must be at
 // least block + 6, and block must be a multiple of stride.
+// CPU tensors take a fused single-pass loop (Auto); Tensor forces the tensor-operation path every device
+// uses otherwise (tests check both against the definition).
+enum class HistogramPath { Auto, Tensor };
 Result<torch::Tensor> cooccurrenceBlockHistograms(const torch::Tensor& gray, int block, int stride,
-                                                  const CancelToken& cancel = {});
+                                                  const CancelToken& cancel = {}, HistogramPath path = HistogramPath::Auto);
 
 struct NoiseFeatureOptions {
   int blockSize = 0;   // 0 = automatic: 64 up to 4 MP, 128 above (Splicebuster's size for large photos)

@@ -88,6 +88,10 @@ class TestNoiseCooccurrence : public QObject {
     const torch::Tensor gray = torch::from_blob(img.data(), {h, w}, torch::kFloat32).clone();
     auto hist = cooccurrenceBlockHistograms(gray, block, stride);
     QVERIFY2(hist.ok(), hist.ok() ? "" : hist.error().message.c_str());
+    // The tensor-operation path (what CUDA runs) gives the same counts as the fused CPU loop.
+    auto viaTensors = cooccurrenceBlockHistograms(gray, block, stride, {}, HistogramPath::Tensor);
+    QVERIFY(viaTensors.ok());
+    QVERIFY(torch::equal(*hist, *viaTensors));
     const int gy = (h - 6) / stride - block / stride + 1, gx = (w - 6) / stride - block / stride + 1;
     QCOMPARE(hist->size(0), gy);
     QCOMPARE(hist->size(1), gx);
