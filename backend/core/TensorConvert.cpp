@@ -3,7 +3,11 @@
 #include <torch/cuda.h>
 #include <torch/torch.h>
 
+#include <ATen/Parallel.h>
+
 #include <cmath>
+#include <type_traits>
+#include <utility>
 
 namespace loupe {
 namespace {
@@ -46,12 +50,70 @@ Result<void> checkDevice(const torch::Device& device) {
 
 }  // namespace
 
+// The CPU path in one pass: each output sample is (src * scale - mean[c]) / std[c], computed with the same
+// float operations as the tensor formula (so results are bit-identical), read straight from the interleaved
+// image into planar NCHW with the channel swap folded into the source index. 8-bit images go through a
+// per-channel 256-entry table of those values. Rows are split across LibTorch's intra-op threads.
+template <class Src>
+void convertPlanar(const Image& image, const TensorSpec& spec, const int* srcChannel, float* dst) {
+  const int c = image.channels(), h = image.height(), w = image.width();
+  std::vector<float> scale(c), mean(c), stdv(c);
+  for (int k = 0; k < c; ++k) {
+    scale[k] = spec.scale;
+    mean[k] = spec.mean.empty() ? 0.f : spec.mean[k];
+    stdv[k] = spec.std.empty() ? 1.f : spec.std[k];
+  }
+  std::vector<float> lut;
+  if constexpr (std::is_same_v<Src, std::uint8_t>) {
+    lut.resize(static_cast<std::size_t>(c) * 256);
+    for (int k = 0; k < c; ++k)
+      for (int v = 0; v < 256; ++v) lut[k * 256 + v] = (static_cast<float>(v) * scale[k] - mean[k]) / stdv[k];
+  }
+  const std::int64_t plane = static_cast<std::int64_t>(h) * w;
+  at::parallel_for(0, h, 16, [&](std::int64_t y0, std::int64_t y1) {
+    for (std::int64_t y = y0; y < y1; ++y) {
+      const Src* row = image.row<Src>(static_cast<int>(y));
+      for (int k = 0; k < c; ++k) {
+        float* out = dst + k * plane + y * w;
+        const Src* in = row + srcChannel[k];
+        if constexpr (std::is_same_v<Src, std::uint8_t>) {
+          const float* table = lut.data() + srcChannel[k] * 256;
+          for (int x = 0; x < w; ++x) out[x] = table[in[static_cast<std::size_t>(x) * c]];
+        } else {
+          const float sc = scale[srcChannel[k]], m = mean[srcChannel[k]], sd = stdv[srcChannel[k]];
+          for (int x = 0; x < w; ++x) out[x] = (static_cast<float>(in[static_cast<std::size_t>(x) * c]) * sc - m) / sd;
+        }
+      }
+    }
+  });
+}
+
 Result<torch::Tensor> imageToTensor(const Image& image, const TensorSpec& spec) {
   if (image.empty()) return Error{ErrorCode::InvalidArgument, "Cannot convert an empty image to a tensor"};
   const int c = image.channels();
   if (auto ok = checkStats(spec, c); !ok) return ok.error();
   if (auto ok = checkDevice(spec.device); !ok) return ok.error();
+  const bool swap = isBgr(image.order()) != spec.bgr && c >= 3;
   try {
+    if (spec.device.is_cpu()) {
+      // mean/std are given in the model's channel order; the swap maps output channel k to source
+      // channel srcChannel[k], and the statistics follow the output channel.
+      int srcChannel[4] = {0, 1, 2, 3};
+      if (swap) std::swap(srcChannel[0], srcChannel[2]);
+      TensorSpec stats = spec;  // statistics indexed by source channel for convertPlanar
+      if (swap) {
+        if (!stats.mean.empty()) std::swap(stats.mean[0], stats.mean[2]);
+        if (!stats.std.empty()) std::swap(stats.std[0], stats.std[2]);
+      }
+      auto out = torch::empty({1, c, image.height(), image.width()}, torch::kFloat32);
+      switch (image.depth()) {
+        case PixelDepth::U8: convertPlanar<std::uint8_t>(image, stats, srcChannel, out.data_ptr<float>()); break;
+        case PixelDepth::U16: convertPlanar<std::uint16_t>(image, stats, srcChannel, out.data_ptr<float>()); break;
+        case PixelDepth::F32: convertPlanar<float>(image, stats, srcChannel, out.data_ptr<float>()); break;
+      }
+      return spec.dtype == torch::kFloat32 ? out : out.to(spec.dtype);
+    }
+
     torch::ScalarType st = torch::kUInt8;
     if (image.depth() == PixelDepth::U16) st = torch::kInt32;  // no uint16 in LibTorch 1.13: widen below
     if (image.depth() == PixelDepth::F32) st = torch::kFloat32;
@@ -71,7 +133,7 @@ Result<torch::Tensor> imageToTensor(const Image& image, const TensorSpec& spec) 
     // Upload the compact integer tensor, convert on the device.
     hwc = hwc.to(spec.device);
     auto nchw = hwc.permute({2, 0, 1}).unsqueeze(0).to(torch::kFloat32).contiguous();
-    nchw = reorder(nchw, isBgr(image.order()) != spec.bgr && c >= 3);
+    nchw = reorder(nchw, swap);
     nchw = nchw * spec.scale;
     nchw = (nchw - statsTensor(spec.mean, c, 0.f).to(spec.device)) / statsTensor(spec.std, c, 1.f).to(spec.device);
     return nchw.to(spec.dtype);
