@@ -3,8 +3,10 @@
 #include <QApplication>
 #include <QCommandLineParser>
 #include <QCoreApplication>
+#include <QElapsedTimer>
 #include <QFile>
 #include <QFileInfo>
+#include <QGuiApplication>
 #include <QPixmap>
 #include <QScreen>
 #include <QTimer>
@@ -15,10 +17,15 @@
 #include <memory>
 
 #include "ErrorBanner.h"
+#include "GalleryWindow.h"
 #include "MainWindow.h"
+#include "SessionController.h"
 #include "host/ExitCodes.h"
 #include "host/PluginHost.h"
 #include "host/TaskRunner.h"
+#include "session/Report.h"
+#include "session/SessionFile.h"
+#include "widgets/Gallery.h"
 #include "widgets/ImageView.h"
 
 #ifndef LOUPE_DEFAULT_IMAGE
@@ -72,9 +79,15 @@ bool wantsHeadless(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const char* a = argv[i];
     if (!std::strcmp(a, "--headless") || !std::strcmp(a, "--help") || !std::strcmp(a, "-h") ||
-        !std::strcmp(a, "--version") || !std::strcmp(a, "-v"))
+        !std::strcmp(a, "--version") || !std::strcmp(a, "-v") || !std::strncmp(a, "--report", 8))
       return true;
   }
+  return false;
+}
+
+bool wantsReport(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (!std::strncmp(argv[i], "--report", 8)) return true;
   return false;
 }
 
@@ -103,7 +116,22 @@ Result<LaunchOptions> parseCommandLine(const QStringList& arguments, QString* he
   const QCommandLineOption zoom(QStringLiteral("zoom"),
                                 QStringLiteral("Start at this zoom around the image centre (1 = 1:1; default: fit)."),
                                 QStringLiteral("factor"));
-  parser.addOptions({task, param, device, headless, out, screenshot, compare, zoom});
+  const QCommandLineOption session(QStringLiteral("session"),
+                                   QStringLiteral("Open a saved session (image, results, view, bookmarks) instead of IMAGE."),
+                                   QStringLiteral("file"));
+  const QCommandLineOption report(QStringLiteral("report"),
+                                  QStringLiteral("Write the case report of a session to --out (.pdf or .html); no window."),
+                                  QStringLiteral("session"));
+  const QCommandLineOption compareTask(
+      QStringLiteral("compare-task"),
+      QStringLiteral("Also run this task (e.g. forgery.ela:quality=75,amplification=30) into a second view, side by "
+                     "side with the first result, synchronized."),
+      QStringLiteral("id[:name=value,...]"));
+  const QCommandLineOption gallery(QStringLiteral("gallery"),
+                                   QStringLiteral("Show a folder of images, or a ranked list (path,score[,caption] "
+                                                  "per line), as a gallery; --screenshot then shows the gallery."),
+                                   QStringLiteral("dir|list"));
+  parser.addOptions({task, param, device, headless, out, screenshot, compare, zoom, session, report, compareTask, gallery});
   if (helpText) *helpText = parser.helpText();
   if (!parser.parse(arguments)) return Error{ErrorCode::InvalidArgument, parser.errorText().toStdString()};
 
@@ -116,6 +144,9 @@ Result<LaunchOptions> parseCommandLine(const QStringList& arguments, QString* he
   if (!positional.isEmpty()) o.image = positional.first();
   o.taskId = parser.value(task);
   o.device = parser.value(device);
+  o.deviceGiven = parser.isSet(device);
+  o.session = parser.value(session);
+  o.report = parser.value(report);
   o.headless = parser.isSet(headless);
   o.outDir = parser.value(out);
   o.screenshot = parser.value(screenshot);
@@ -131,7 +162,33 @@ Result<LaunchOptions> parseCommandLine(const QStringList& arguments, QString* he
     if (eq <= 0) return Error{ErrorCode::InvalidArgument, "--param expects name=value, got '" + text.toStdString() + "'"};
     o.params.emplace_back(text.left(eq).toStdString(), text.mid(eq + 1).toStdString());
   }
+  if (parser.isSet(compareTask)) {
+    const QString spec = parser.value(compareTask);
+    const int colon = spec.indexOf(QLatin1Char(':'));
+    o.compareTask = colon < 0 ? spec : spec.left(colon);
+    if (o.compareTask.isEmpty())
+      return Error{ErrorCode::InvalidArgument, "--compare-task expects id[:name=value,...], got '" + spec.toStdString() + "'"};
+    if (colon >= 0)
+      for (const QString& text : spec.mid(colon + 1).split(QLatin1Char(','), Qt::SkipEmptyParts)) {
+        const int eq = text.indexOf(QLatin1Char('='));
+        if (eq <= 0)
+          return Error{ErrorCode::InvalidArgument, "--compare-task: expected name=value, got '" + text.toStdString() + "'"};
+        o.compareParams.emplace_back(text.left(eq).trimmed().toStdString(), text.mid(eq + 1).trimmed().toStdString());
+      }
+  }
+  o.gallery = parser.value(gallery);
   if (o.help || o.version) return o;
+  if (o.headless && (!o.compareTask.isEmpty() || !o.gallery.isEmpty()))
+    return Error{ErrorCode::InvalidArgument, "--compare-task and --gallery need a window; drop --headless"};
+  if (!o.report.isEmpty()) {
+    if (o.outDir.isEmpty()) return Error{ErrorCode::InvalidArgument, "--report needs --out REPORT.pdf or REPORT.html"};
+    if (!o.image.isEmpty() || !o.session.isEmpty() || parser.isSet(screenshot))
+      return Error{ErrorCode::InvalidArgument, "--report takes only a session file and --out"};
+    return o;
+  }
+  if (!o.session.isEmpty() && !o.image.isEmpty())
+    return Error{ErrorCode::InvalidArgument, "give either IMAGE or --session, not both"};
+  if (o.headless && !o.session.isEmpty()) return Error{ErrorCode::InvalidArgument, "--session needs a window; use --report for files"};
   if (o.headless && o.outDir.isEmpty()) return Error{ErrorCode::InvalidArgument, "--headless needs --out DIR"};
   if (!o.headless && parser.isSet(out)) return Error{ErrorCode::InvalidArgument, "--out is only used with --headless"};
   if (o.headless && parser.isSet(screenshot))
@@ -170,11 +227,25 @@ int runHeadless(const LaunchOptions& options) {
   return host::Ok;
 }
 
+int runReport(const LaunchOptions& options) {
+  auto loaded = session::loadSession(options.report);
+  if (!loaded) return fail(host::BadInput, QString::fromStdString(loaded.error().message));
+  session::ReportOptions report;
+  report.sessionPath = QFileInfo(options.report).absoluteFilePath();
+  auto written = session::writeReport(*loaded, options.outDir, report);
+  if (!written)
+    return fail(written.error().code == ErrorCode::InvalidArgument ? host::Usage : host::OutputFailed,
+                QString::fromStdString(written.error().message));
+  std::printf("report of %s written to %s\n", qPrintable(options.report), qPrintable(options.outDir));
+  return host::Ok;
+}
+
 int runWindow(const LaunchOptions& options) {
   host::PluginHost host;
   host.scan();
   MainWindow window(host);
-  window.setDevice(options.device);
+  if (!options.screenshot.isEmpty()) window.setRecoveryPromptEnabled(false);  // documentation shots
+  if (options.deviceGiven) window.setDevice(options.device);
   bool ready = window.selectTask(options.taskId);
   if (ready && !options.params.empty()) ready = window.applyParameters(options.params);
   if (!options.screenshot.isEmpty())  // documentation shots: as large as the screen allows, up to 1600 x 1000
@@ -183,25 +254,37 @@ int runWindow(const LaunchOptions& options) {
 
   const QString path = options.image.isEmpty() ? defaultImagePath() : options.image;
   bool opened = false;
-  if (options.image.isEmpty() && (path.isEmpty() || !QFileInfo::exists(path)))
+  bool fromSession = false;
+  if (!options.session.isEmpty()) {
+    QCoreApplication::processEvents();  // lay the window out first: the session's zoom is for the final size
+    fromSession = window.session()->open(options.session);
+    opened = fromSession;
+  } else if (options.image.isEmpty() && (path.isEmpty() || !QFileInfo::exists(path)))
     window.banner()->showWarning(QObject::tr("The sample photo %1 is not installed (python3-skimage). Open an image "
                                              "with File > Open or drop one on the window.").arg(path));
   else
     opened = window.openImage(path);
-  if (options.compare) window.setCompare(true);
+  if (options.compare && !fromSession) window.setCompare(true);
   if (opened && options.zoom > 0) {
     QCoreApplication::processEvents();  // lay the window out first: the zoom centres in the final view size
     const QSize size = window.view()->imageSize();
     window.view()->setView(options.zoom, QPointF(size.width() / 2.0, size.height() / 2.0));
   }
-  const bool started = opened && ready && window.runSelectedTask();
+  // With --gallery the gallery is the point: no task runs at start.
+  const bool started = opened && ready && !fromSession && options.gallery.isEmpty() && window.runSelectedTask();
+  // The second view runs at the same time as the first (both are listed in the Jobs panel).
+  const bool compareStarted =
+      opened && !options.compareTask.isEmpty() && window.runCompareTask(options.compareTask, options.compareParams);
+  GalleryWindow* gallery = options.gallery.isEmpty() ? nullptr : window.openGallery(options.gallery);
+  if (gallery && !options.screenshot.isEmpty()) gallery->resize(1200, 780);
 
   if (!options.screenshot.isEmpty()) {
     const QString target = options.screenshot;
-    auto shoot = [&window, target](bool ok) {
+    QWidget* subject = gallery ? static_cast<QWidget*>(gallery) : &window;
+    auto shoot = [&window, subject, target](bool ok) {
       // Let the layout settle and the last repaint land before grabbing.
-      QTimer::singleShot(300, &window, [&window, target, ok] {
-        if (!window.grab().save(target, "PNG")) {
+      QTimer::singleShot(300, &window, [subject, target, ok] {
+        if (!subject->grab().save(target, "PNG")) {
           QCoreApplication::exit(fail(host::OutputFailed, QStringLiteral("cannot write %1").arg(target)));
           return;
         }
@@ -210,17 +293,45 @@ int runWindow(const LaunchOptions& options) {
         QCoreApplication::exit(ok ? host::Ok : host::TaskFailed);
       });
     };
-    if (started) {
-      QObject::connect(&window, &MainWindow::runFinished, &window, shoot, Qt::SingleShotConnection);
+    auto pending = std::make_shared<int>(int(started) + int(compareStarted));
+    auto allOk = std::make_shared<bool>(true);
+    auto oneDone = [pending, allOk, shoot](bool ok) {
+      *allOk = *allOk && ok;
+      if (--*pending == 0) shoot(*allOk);
+    };
+    if (gallery) {
+      // Wait until the thumbnails on screen have arrived (or 60 s), checking every 50 ms.
+      auto* poll = new QTimer(gallery);
+      auto waited = std::make_shared<QElapsedTimer>();
+      waited->start();
+      QObject::connect(poll, &QTimer::timeout, gallery, [poll, gallery, waited, shoot] {
+        const bool done = gallery->gallery()->visibleThumbnailsDone();
+        if (!done && waited->elapsed() < 60'000) return;
+        poll->stop();
+        shoot(done);
+      });
+      poll->start(50);
+    } else if (*pending > 0) {
+      if (started) QObject::connect(&window, &MainWindow::runFinished, &window, oneDone, Qt::SingleShotConnection);
+      if (compareStarted) QObject::connect(&window, &MainWindow::compareFinished, &window, oneDone, Qt::SingleShotConnection);
       QTimer::singleShot(300'000, &window, [&window] { window.cancelRun(); });  // never hang a docs build
     } else {
-      shoot(false);
+      shoot(fromSession || (!options.gallery.isEmpty() && gallery));
     }
   }
   return QApplication::exec();
 }
 
 int launch(int argc, char** argv) {
+  if (wantsReport(argc, argv)) {
+    // Fonts and PDF drawing need a QGuiApplication; the offscreen platform needs no display.
+    if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
+    QGuiApplication app(argc, argv);
+    setApplicationNames();
+    LaunchOptions options;
+    if (auto code = prepare(QCoreApplication::arguments(), options)) return *code;
+    return runReport(options);
+  }
   if (wantsHeadless(argc, argv)) {
     QCoreApplication app(argc, argv);
     setApplicationNames();

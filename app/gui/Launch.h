@@ -1,8 +1,13 @@
 #pragma once
 // What `loupe` does with its command line:
 //   loupe [IMAGE] [--task ID] [--param name=value]... [--device D] [--headless --out DIR] [--screenshot PNG]
-//         [--compare] [--zoom F]
+//         [--compare] [--zoom F] [--session FILE] [--compare-task ID[:name=value,...]] [--gallery DIR|LIST]
+//   loupe --report SESSION --out REPORT.pdf|.html
 // With --headless it runs the same pipeline as loupe-cli (plan, execute, write) without any window.
+// --compare-task runs a second task (or the same task with other parameters) into a second view, side by
+// side with the first result; --gallery shows a folder or a ranked list as a gallery window.
+// --session opens a saved session (image, layers, view, bookmarks) instead of running a task; --report
+// writes a session's case report without a window (an offscreen QGuiApplication draws the PDF).
 
 #include <QString>
 #include <QStringList>
@@ -20,11 +25,17 @@ struct LaunchOptions {
   QString taskId = QStringLiteral("forgery.ela");
   std::vector<std::pair<std::string, std::string>> params;
   QString device = QStringLiteral("auto");
+  bool deviceGiven = false;  // --device on the command line (else Settings decide)
   bool headless = false;
   QString outDir;
   QString screenshot;
   bool compare = false;  // original and result side by side
   double zoom = 0.0;     // > 0: start at this zoom around the image centre (1 = 1:1); 0: fit
+  QString session;       // a session file to open instead of IMAGE
+  QString report;        // a session file whose report goes to --out
+  QString compareTask;   // a second task for the second view ("" = none)
+  std::vector<std::pair<std::string, std::string>> compareParams;
+  QString gallery;       // a folder or a ranked list shown as a gallery
   bool help = false;
   bool version = false;
 };
@@ -33,11 +44,14 @@ struct LaunchOptions {
 QString defaultImagePath();
 // Parses `arguments` (argv, program name first). Usage errors come back as InvalidArgument.
 Result<LaunchOptions> parseCommandLine(const QStringList& arguments, QString* helpText = nullptr);
-// True when argv asks for --headless: then no QApplication (and no display) may be created.
+// True when argv asks for --headless (or --report): then no QApplication (and no display) may be created.
 bool wantsHeadless(int argc, char** argv);
+// True when argv asks for --report: a QGuiApplication on the offscreen platform draws the PDF.
+bool wantsReport(int argc, char** argv);
 
 // Both expect the application object to exist already; they return the process exit code.
 int runHeadless(const LaunchOptions& options);
+int runReport(const LaunchOptions& options);
 int runWindow(const LaunchOptions& options);
 
 // main(): creates QCoreApplication or QApplication, parses, and runs one of the above.

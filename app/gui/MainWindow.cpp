@@ -26,6 +26,7 @@
 #include <QStatusBar>
 #include <QStyle>
 #include <QTableWidget>
+#include <QTimer>
 #include <QToolBar>
 #include <QTreeWidget>
 #include <QTreeWidgetItemIterator>
@@ -34,11 +35,20 @@
 #include <algorithm>
 #include <map>
 
+#include "AppSettings.h"
+#include "BookmarkDock.h"
+#include "CompareSlot.h"
 #include "ErrorBanner.h"
+#include "GalleryWindow.h"
+#include "JobBarLink.h"
+#include "SessionController.h"
+#include "SettingsDialog.h"
 #include "io/ImageReader.h"
 #include "widgets/ImageView.h"
+#include "widgets/JobBar.h"
 #include "widgets/LayerList.h"
 #include "widgets/LayerStack.h"
+#include "widgets/RasterLayers.h"
 #include "widgets/ViewLayer.h"
 #include "widgets/ViewSync.h"
 
@@ -72,10 +82,14 @@ MainWindow::MainWindow(host::PluginHost& host, QWidget* parent) : QMainWindow(pa
   setWindowTitle(tr("Loupe"));
   setAcceptDrops(true);
   setDockOptions(QMainWindow::AnimatedDocks | QMainWindow::AllowTabbedDocks);
+  settings_ = new AppSettings(this);
   createCentralArea();
   createTaskDock();
   createLayerDock();
   createResultDock();
+  createBookmarkDock();
+  createJobDock();
+  session_ = new SessionController(*this, *settings_, this);
   createStatusBar();
   createActions();
   populateTaskTree();
@@ -83,11 +97,68 @@ MainWindow::MainWindow(host::PluginHost& host, QWidget* parent) : QMainWindow(pa
   connect(&job_, &AnalysisJob::finished, this, &MainWindow::onJobFinished);
   resize(1280, 800);
   setBusy(false);
+  applySettings();
+  updateTitle();
+  QTimer::singleShot(0, this, [this] {
+    if (recoveryPrompt_) session_->offerRecovery();
+  });
 }
 
 MainWindow::~MainWindow() {
   job_.cancel();
   job_.waitForFinished();
+  session_->shutdown();  // a window that goes away normally leaves no recovery file
+}
+
+void MainWindow::applySettings() {
+  device_ = settings_->device();
+  settings_->applyThreads();
+  connect(settings_, &AppSettings::deviceChanged, this, [this](const QString& device) { device_ = device; });
+  // A new default colour map recolours the heatmaps shown now as well as later results.
+  connect(settings_, &AppSettings::colormapChanged, this, [this](const QString& name) {
+    auto map = colormapFromName(name.toStdString());
+    if (!map) return;
+    for (int i = 0; i < layers_->count(); ++i)
+      if (auto* h = dynamic_cast<widgets::HeatmapLayer*>(layers_->at(i))) {
+        h->setColormap(*map);
+        layers_->notifyChanged(i);
+      }
+  });
+}
+
+void MainWindow::createBookmarkDock() {
+  bookmarkDock_ = new BookmarkDock(this);
+  addDockWidget(Qt::RightDockWidgetArea, bookmarkDock_);
+  if (auto* layerDock = findChild<QDockWidget*>(QStringLiteral("layerDock"))) tabifyDockWidget(layerDock, bookmarkDock_);
+  if (auto* layerDock = findChild<QDockWidget*>(QStringLiteral("layerDock"))) layerDock->raise();
+}
+
+QWidget* MainWindow::viewArea() const { return splitter_; }
+
+void MainWindow::updateTitle() {
+  setWindowTitle(tr("%1[*] \u2014 Loupe").arg(session_ ? session_->displayName() : tr("Untitled")));
+  setWindowModified(session_ && session_->isDirty());
+}
+
+void MainWindow::statusBarMessage(const QString& text) { statusBar()->showMessage(text, 8000); }
+
+void MainWindow::openSettings() {
+  SettingsDialog dialog(*settings_, host_, recent_, this);
+  dialog.exec();
+}
+
+void MainWindow::closeImage() {
+  if (job_.isRunning()) job_.cancel();
+  imagePath_.clear();
+  layers_->clear();
+  view_->clearImage();
+  compareView_->clearImage();
+  showTables({});
+  imageInfo_->clear();
+  stageLabel_->setText(tr("Ready"));
+  banner_->dismiss();
+  updateActions();
+  Q_EMIT imageChanged();
 }
 
 void MainWindow::createCentralArea() {
@@ -127,7 +198,8 @@ void MainWindow::createCentralArea() {
 void MainWindow::setCompare(bool compare) {
   if (compare == isComparing()) return;
   compareView_->setVisible(compare);
-  view_->setCaption(compare ? tr("Result") : QString());
+  view_->setCaption(compare ? mainCaption() : QString());
+  updateCompareCaptions();
   if (compare) {
     sync_->addView(view_);
     sync_->addView(compareView_);  // takes the result view's zoom and position
@@ -144,6 +216,125 @@ void MainWindow::setCompare(bool compare) {
 }
 
 bool MainWindow::isComparing() const { return !compareView_->isHidden(); }
+
+// ---- jobs, the second view, galleries -------------------------------------------------------------------
+
+void MainWindow::createJobDock() {
+  auto* dock = new QDockWidget(tr("Jobs"), this);
+  dock->setObjectName(QStringLiteral("jobDock"));
+  dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetClosable);
+  jobBar_ = new widgets::JobBar(dock);
+  dock->setWidget(jobBar_);
+  addDockWidget(Qt::BottomDockWidgetArea, dock);
+  jobLink_ = new JobBarLink(job_, jobBar_, this);
+  compareSlot_ = new CompareSlot(host_, compareView_, jobBar_, this);
+  connect(compareSlot_, &CompareSlot::finished, this, &MainWindow::onCompareFinished);
+}
+
+namespace {
+
+// What tells two runs apart: the task's title, and the parameters whose values differ between them (all of
+// this run's parameters when the tasks differ).
+QString runCaption(const host::PluginHost& host, const host::RunRequest& run, const host::RunRequest& other) {
+  const host::TaskRef ref = host.findTask(run.taskId);
+  const QString title = ref.spec ? qs(ref.spec->title) : qs(run.taskId);
+  std::vector<std::pair<std::string, std::string>> shown;
+  for (const auto& p : run.params) {
+    const auto same = std::find_if(other.params.begin(), other.params.end(), [&](const auto& o) { return o.first == p.first; });
+    if (run.taskId != other.taskId || (same != other.params.end() && same->second != p.second)) shown.push_back(p);
+  }
+  const QString parameters = describeParameters(shown);
+  return parameters.isEmpty() ? title : QStringLiteral("%1 (%2)").arg(title, parameters);
+}
+
+}  // namespace
+
+QString MainWindow::mainCaption() const {
+  if (mainRun_.taskId.empty()) return tr("Result");
+  // Against the second view's run, finished or still computing.
+  const bool second = compareSlot_->hasResult() || compareSlot_->isRunning();
+  return runCaption(host_, mainRun_, second ? compareSlot_->request() : host::RunRequest{});
+}
+
+void MainWindow::updateCompareCaptions() {
+  if (!isComparing()) return;
+  view_->setCaption(mainCaption());
+  if (compareSlot_->isRunning()) return;  // "computing..." stays
+  compareView_->setCaption(compareSlot_->hasResult() ? runCaption(host_, compareSlot_->request(), mainRun_)
+                                                     : compareSlot_->caption());
+}
+
+bool MainWindow::runSelectedTaskInCompare() {
+  const QString taskId = selectedTaskId();
+  if (taskId.isEmpty()) {
+    banner_->showError(tr("Select a task in the Analysis panel."));
+    return false;
+  }
+  return runCompareTask(taskId, paramForm_->values());
+}
+
+bool MainWindow::runCompareTask(const QString& taskId, const ParamForm::Overrides& params) {
+  if (imagePath_.isEmpty()) {
+    banner_->showError(tr("Open an image first (File > Open or drop a file on the window)."));
+    return false;
+  }
+  const host::TaskRef ref = host_.findTask(taskId.toStdString());
+  if (!ref.spec) {
+    banner_->showError(tr("There is no task '%1'. Pick one from the Analysis panel.").arg(taskId));
+    return false;
+  }
+  host::RunRequest request;
+  request.taskId = taskId.toStdString();
+  request.inputPath = QFile::encodeName(imagePath_).toStdString();
+  request.params = params;
+  request.device = device_.toStdString();
+  auto started = compareSlot_->start(request, qs(ref.spec->title));
+  if (!started) {
+    banner_->showError(tr("%1 cannot run in the second view: %2").arg(taskId, qs(started.error().message)));
+    return false;
+  }
+  setCompare(true);
+  view_->setCaption(mainCaption());
+  compareView_->setCaption(tr("%1 (computing\u2026)").arg(runCaption(host_, request, mainRun_)));
+  updateActions();
+  return true;
+}
+
+void MainWindow::onCompareFinished(bool ok, const QString& message) {
+  updateCompareCaptions();
+  if (!ok && !message.isEmpty()) banner_->showError(tr("Second view: %1").arg(message));
+  updateActions();
+  Q_EMIT compareFinished(ok);
+}
+
+GalleryWindow* MainWindow::openGallery(const QString& path) {
+  if (!gallery_) {
+    gallery_ = new GalleryWindow(this);
+    connect(gallery_, &GalleryWindow::openImage, this, [this](const QString& image) {
+      if (openImage(image)) {
+        raise();
+        activateWindow();
+      }
+    });
+  }
+  QString error;
+  if (!gallery_->open(path, &error)) {
+    banner_->showError(tr("Cannot show a gallery: %1").arg(error));
+    return nullptr;
+  }
+  gallery_->show();
+  gallery_->raise();
+  return gallery_;
+}
+
+void MainWindow::openGalleryDialog() {
+  QSettings settings(QStringLiteral("Loupe"), QStringLiteral("loupe"));
+  const QString dir = QFileDialog::getExistingDirectory(this, tr("Open Folder as Gallery"),
+                                                        settings.value(QStringLiteral("lastGalleryDirectory")).toString());
+  if (dir.isEmpty()) return;
+  settings.setValue(QStringLiteral("lastGalleryDirectory"), dir);
+  openGallery(dir);
+}
 
 void MainWindow::createActions() {
   auto* openAction = new QAction(style()->standardIcon(QStyle::SP_DialogOpenButton), tr("&Open..."), this);
@@ -165,16 +356,52 @@ void MainWindow::createActions() {
 
   QMenu* file = menuBar()->addMenu(tr("&File"));
   file->addAction(openAction);
+  QAction* galleryAction = file->addAction(tr("Open Folder as &Gallery..."), this, &MainWindow::openGalleryDialog);
+  galleryAction->setObjectName(QStringLiteral("openGalleryAction"));
+  galleryAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_G));
+  galleryAction->setToolTip(tr("Show the images of a folder as thumbnails; double-click one to open it"));
   recentMenu_ = file->addMenu(tr("Open &Recent"));
   recentMenu_->setObjectName(QStringLiteral("recentMenu"));
   connect(recentMenu_, &QMenu::aboutToShow, this, &MainWindow::rebuildRecentMenu);
   rebuildRecentMenu();
   file->addSeparator();
+  // Sessions: the image, the run and its layers, the view and the bookmarks in one case file.
+  auto sessionAction = [this, file](const QString& text, const char* name, const QKeySequence& keys, auto slot) {
+    QAction* a = file->addAction(text, session_, slot);
+    a->setObjectName(QLatin1String(name));
+    a->setShortcut(keys);
+    return a;
+  };
+  sessionAction(tr("&New Session"), "newSessionAction", QKeySequence::New, &SessionController::newInteractive);
+  sessionAction(tr("Open &Session..."), "openSessionAction", QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_O),
+                &SessionController::openInteractive);
+  sessionAction(tr("&Save Session"), "saveSessionAction", QKeySequence::Save, &SessionController::saveInteractive);
+  sessionAction(tr("Save Session &As..."), "saveSessionAsAction", QKeySequence::SaveAs, &SessionController::saveAsInteractive);
+  file->addSeparator();
+  sessionAction(tr("&Export Report..."), "exportReportAction", QKeySequence(Qt::CTRL | Qt::Key_E),
+                &SessionController::exportReportInteractive)
+      ->setToolTip(tr("The case report (PDF or HTML): input hashes, software and plugin versions, bookmarks"));
+  file->addSeparator();
   file->addAction(quitAction);
+
+  QMenu* edit = menuBar()->addMenu(tr("&Edit"));
+  QAction* settingsAction = edit->addAction(tr("&Settings..."), this, &MainWindow::openSettings);
+  settingsAction->setObjectName(QStringLiteral("settingsAction"));
+  settingsAction->setShortcut(QKeySequence::Preferences);
+  settingsAction->setMenuRole(QAction::PreferencesRole);
 
   QMenu* analysis = menuBar()->addMenu(tr("&Analysis"));
   analysis->addAction(runAction_);
+  compareRunAction_ = analysis->addAction(tr("Run in &Second View"), this, &MainWindow::runSelectedTaskInCompare);
+  compareRunAction_->setObjectName(QStringLiteral("compareRunAction"));
+  compareRunAction_->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_R));
+  compareRunAction_->setToolTip(tr("Run the selected task with these parameters into a second view, side by side "
+                                   "with the current result (Ctrl+Shift+R)"));
   analysis->addAction(cancelAction_);
+  analysis->addSeparator();
+  QAction* bookmarkAction = analysis->addAction(tr("Add &Bookmark"), session_, &SessionController::addBookmark);
+  bookmarkAction->setObjectName(QStringLiteral("addBookmarkAction"));
+  bookmarkAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_B));
 
   // The image view handles its own keys (0, 1, +, -, M, Space) while it has focus; the menu repeats them.
   auto* fitAction = new QAction(tr("&Fit to Window"), this);
@@ -297,6 +524,23 @@ void MainWindow::createTaskDock() {
   runButton_->setToolTip(tr("Run the selected task on the image (Ctrl+R)"));
   connect(runButton_, &QPushButton::clicked, this, &MainWindow::runSelectedTask);
   layout->addWidget(runButton_);
+  compareRunButton_ = new QPushButton(tr("Run in Second View"), panel);
+  compareRunButton_->setObjectName(QStringLiteral("compareRunButton"));
+  compareRunButton_->setToolTip(tr("Compare: run the selected task with these parameters into a second view, beside "
+                                   "the current result, zoom and pan synchronized (Ctrl+Shift+R)"));
+  connect(compareRunButton_, &QPushButton::clicked, this, &MainWindow::runSelectedTaskInCompare);
+  layout->addWidget(compareRunButton_);
+  // Right-click a task: run it here or in the second view.
+  taskTree_->setContextMenuPolicy(Qt::CustomContextMenu);
+  connect(taskTree_, &QWidget::customContextMenuRequested, this, [this](const QPoint& pos) {
+    QTreeWidgetItem* item = taskTree_->itemAt(pos);
+    if (!item || !item->data(0, kTaskIdRole).isValid() || !(item->flags() & Qt::ItemIsSelectable)) return;
+    taskTree_->setCurrentItem(item);
+    QMenu menu(taskTree_);
+    menu.addAction(runAction_);
+    menu.addAction(compareRunAction_);
+    menu.exec(taskTree_->viewport()->mapToGlobal(pos));
+  });
   layout->addStretch(1);
 
   dock->setWidget(panel);
@@ -459,10 +703,12 @@ bool MainWindow::openImage(const QString& path) {
   layers_->clear();
   view_->setImage(*image);
   compareView_->setImage(*image);
+  compareSlot_->clear();  // the second result was of the previous image
+  mainRun_ = {};
+  updateCompareCaptions();
   layerList_->setImageSize(QSize(image->width(), image->height()));
   showTables({});
   recent_.add(path);
-  setWindowTitle(tr("%1 \u2014 Loupe").arg(fileName(path)));
   const int bits = image->depth() == PixelDepth::U16 ? 16 : image->depth() == PixelDepth::F32 ? 32 : 8;
   imageInfo_->setText(QStringLiteral("%1    %2 \u00d7 %3    %4 %5 %6-bit")
                           .arg(fileName(path), QString::number(image->width()), QString::number(image->height()),
@@ -478,6 +724,7 @@ bool MainWindow::openImage(const QString& path) {
     banner_->dismiss();
   }
   updateActions();
+  Q_EMIT imageChanged();
   return true;
 }
 
@@ -498,6 +745,7 @@ bool MainWindow::runSelectedTask() {
   request.params = paramForm_->values();
   request.device = device_.toStdString();
   auto started = job_.start(request);
+  if (started) lastRequest_ = request;
   if (!started) {
     banner_->showError(tr("%1 cannot run: %2").arg(taskId, qs(started.error().message)));
     populateTaskTree();  // a plugin that failed to load is shown greyed now
@@ -507,6 +755,9 @@ bool MainWindow::runSelectedTask() {
   if (banner_->kind() == ErrorBanner::Kind::Error) banner_->dismiss();
   const auto* spec = host_.findTask(request.taskId).spec;
   stageLabel_->setText(tr("%1: starting").arg(spec ? qs(spec->title) : taskId));
+  pendingRun_ = request;
+  jobLink_->started(tr("%1 on %2").arg(spec ? qs(spec->title) : taskId, fileName(imagePath_)),
+                    describeParameters(request.params));
   progressBar_->setValue(0);
   setBusy(true);
   return true;
@@ -547,6 +798,8 @@ void MainWindow::onJobFinished() {
     return;
   }
   showResult(result);
+  mainRun_ = pendingRun_;
+  updateCompareCaptions();
   stageLabel_->setText(tr("%1: done in %2 s on %3").arg(title).arg(result.seconds, 0, 'f', 2).arg(qs(result.deviceName)));
   Q_EMIT runFinished(true);
 }
@@ -559,9 +812,26 @@ void MainWindow::showResult(const JobResult& result) {
     compareView_->setImage(result.input);
     layerList_->setImageSize(QSize(result.input.width(), result.input.height()));
   }
+  showLayers(result.layers);
+  // The colour map chosen in Settings, for new results.
+  if (auto map = colormapFromName(settings_->colormap().toStdString()))
+    for (int i = 0; i < layers_->count(); ++i)
+      if (auto* h = dynamic_cast<widgets::HeatmapLayer*>(layers_->at(i))) {
+        h->setColormap(*map);
+        layers_->notifyChanged(i);
+      }
+}
+
+void MainWindow::showRestoredResult(const host::RunRequest& run, const std::vector<Layer>& layers) {
+  showLayers(layers);
+  mainRun_ = run;
+  updateCompareCaptions();
+}
+
+void MainWindow::showLayers(const std::vector<Layer>& result) {
   layers_->clear();
   int select = -1;
-  for (const Layer& layer : result.layers) {
+  for (const Layer& layer : result) {
     auto drawn = widgets::layerFromBackend(layer);
     if (!drawn) continue;  // tables go to the Results panel
     const bool heatmap = drawn->kind() == widgets::ViewLayer::Kind::Heatmap;
@@ -571,7 +841,7 @@ void MainWindow::showResult(const JobResult& result) {
   }
   layerList_->setCurrentIndex(select >= 0 ? select : layers_->count() - 1);
   view_->setShowOriginal(false);
-  showTables(result.layers);
+  showTables(result);
   updateActions();
 }
 
@@ -635,6 +905,9 @@ void MainWindow::updateActions() {
   const bool canRun = !job_.isRunning() && !imagePath_.isEmpty() && !selectedTaskId().isEmpty();
   runButton_->setEnabled(canRun);
   runAction_->setEnabled(canRun);
+  const bool canCompare = compareSlot_ && !compareSlot_->isRunning() && !imagePath_.isEmpty() && !selectedTaskId().isEmpty();
+  if (compareRunButton_) compareRunButton_->setEnabled(canCompare);
+  if (compareRunAction_) compareRunAction_->setEnabled(canCompare);
   if (overlayCheck_) overlayCheck_->setEnabled(!layers_->isEmpty());
 }
 
@@ -677,12 +950,17 @@ void MainWindow::openRecent(const QString& path) {
 }
 
 void MainWindow::closeEvent(QCloseEvent* event) {
+  if (!session_->maybeSave()) {  // decided before a running job is stopped: its result is not saved work
+    event->ignore();
+    return;
+  }
   if (job_.isRunning()) {
     job_.cancel();
     QApplication::setOverrideCursor(Qt::WaitCursor);
     job_.waitForFinished();
     QApplication::restoreOverrideCursor();
   }
+  session_->shutdown();
   event->accept();
 }
 

@@ -2,7 +2,10 @@
 // The main window: tasks from the plugin manifests on the left (tree + parameter form + Run), the image
 // with the result layers in the middle (ImageView; View > Compare Side by Side splits it into the original
 // and the result, synchronized), the layer list and result tables on the right, job progress and Cancel
-// in the status bar, and a non-modal banner for errors and input warnings. One job at a time per window.
+// in the status bar and in the Jobs panel (JobBar), and a non-modal banner for errors and input warnings.
+// One main run at a time, plus one run into the second view (CompareSlot) to compare two results.
+// The work is a session (SessionController: File > New/Open/Save Session, autosave, recovery, report
+// export) with bookmarks (BookmarkDock); Edit > Settings opens the SettingsDialog (AppSettings).
 
 #include <QMainWindow>
 #include <QString>
@@ -25,6 +28,7 @@ class QTreeWidgetItem;
 
 namespace loupe::widgets {
 class ImageView;
+class JobBar;
 class LayerList;
 class LayerStack;
 class ViewSync;
@@ -32,7 +36,13 @@ class ViewSync;
 
 namespace loupe::gui {
 
+class AppSettings;
+class BookmarkDock;
+class CompareSlot;
 class ErrorBanner;
+class GalleryWindow;
+class JobBarLink;
+class SessionController;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -68,9 +78,47 @@ class MainWindow : public QMainWindow {
   widgets::ImageView* compareView() const { return compareView_; }
   ErrorBanner* banner() const { return banner_; }
 
+  // ---- sessions, bookmarks, settings
+  host::PluginHost& host() const { return host_; }
+  // The request of the last run started (task, input, parameters, device).
+  const host::RunRequest& lastRequest() const { return lastRequest_; }
+  // Draws `layers` (a result) over the current image, as a finished run does; tables go to the Results panel.
+  void showLayers(const std::vector<Layer>& layers);
+  // A saved result (session restore): its layers, captioned as the run `run` that made them.
+  void showRestoredResult(const host::RunRequest& run, const std::vector<Layer>& layers);
+  // No image, no layers (File > New Session).
+  void closeImage();
+  // What bookmark snapshots show: the view, or both views when comparing.
+  QWidget* viewArea() const;
+  SessionController* session() const { return session_; }
+  BookmarkDock* bookmarks() const { return bookmarkDock_; }
+  AppSettings* settings() const { return settings_; }
+  // "case.loupe* — Loupe": the session's name and whether it has unsaved changes.
+  void updateTitle();
+  void statusBarMessage(const QString& text);
+  // Offers to restore work autosaved by a Loupe that did not close (on by default, at start-up).
+  void setRecoveryPromptEnabled(bool enabled) { recoveryPrompt_ = enabled; }
+  void openSettings();
+
+  // ---- jobs, comparing two results, galleries
+  // Every job of the window (main runs and second-view runs) with progress, ETA, cancel and outcome.
+  widgets::JobBar* jobBar() const { return jobBar_; }
+  // Runs the selected task with the parameters in the form into the second view, shown left of the main
+  // result and synchronized with it: two tools, or one tool with two parameter sets, side by side.
+  bool runSelectedTaskInCompare();
+  // Same for any task: `params` are name=value texts over the task's defaults (command line).
+  bool runCompareTask(const QString& taskId, const ParamForm::Overrides& params);
+  CompareSlot* compareSlot() const { return compareSlot_; }
+  // Shows a folder or a ranked list (see GalleryWindow) in a gallery window; opening an item opens it here.
+  GalleryWindow* openGallery(const QString& path);
+
  Q_SIGNALS:
   // After a run ended and its result (if any) is drawn; ok is false for failures and cancellations.
   void runFinished(bool ok);
+  // After a second-view run ended (see runCompareTask()).
+  void compareFinished(bool ok);
+  // Another image is shown (or none); imagePath() says which.
+  void imageChanged();
 
  protected:
   void closeEvent(QCloseEvent* event) override;
@@ -83,6 +131,13 @@ class MainWindow : public QMainWindow {
   void createTaskDock();
   void createResultDock();
   void createLayerDock();
+  void createBookmarkDock();
+  void createJobDock();
+  void onCompareFinished(bool ok, const QString& message);
+  void openGalleryDialog();
+  QString mainCaption() const;
+  void updateCompareCaptions();
+  void applySettings();
   void createStatusBar();
   void populateTaskTree();
   void onTaskSelected(QTreeWidgetItem* item);
@@ -102,6 +157,19 @@ class MainWindow : public QMainWindow {
   QString imagePath_;
   QString runPath_;  // the input of the running (or last) job
   QString device_ = QStringLiteral("auto");
+  host::RunRequest lastRequest_;
+  AppSettings* settings_ = nullptr;
+  SessionController* session_ = nullptr;
+  BookmarkDock* bookmarkDock_ = nullptr;
+  bool recoveryPrompt_ = true;
+  widgets::JobBar* jobBar_ = nullptr;
+  JobBarLink* jobLink_ = nullptr;
+  CompareSlot* compareSlot_ = nullptr;
+  GalleryWindow* gallery_ = nullptr;
+  // The run whose result the main view shows (taskId empty: none) and the run in progress.
+  host::RunRequest mainRun_, pendingRun_;
+  QPushButton* compareRunButton_ = nullptr;
+  QAction* compareRunAction_ = nullptr;
 
   widgets::LayerStack* layers_ = nullptr;
   widgets::ImageView* view_ = nullptr;

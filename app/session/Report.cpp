@@ -115,9 +115,12 @@ QString reportHtml(const Session& s, const ReportOptions& options) {
         case InputCheck::State::Missing: state = QStringLiteral("<span style=\"color:#b42318\"><b>missing</b> on this computer</span>"); break;
       }
     }
-    h += QStringLiteral("<table class=\"grid\" cellspacing=\"0\" cellpadding=\"3\">\n<tr><th>file</th><th>size (bytes)</th><th>SHA-256</th><th>check</th></tr>\n");
-    h += QStringLiteral("<tr><td><code>%1</code></td><td>%2</td><td>%3</td><td>%4</td></tr>\n</table>\n")
-             .arg(esc(QDir::toNativeSeparators(s.input->path)), QString::number(s.input->size), hashCell(s.input->sha256), state);
+    h += QStringLiteral("<table cellspacing=\"0\" cellpadding=\"2\">\n");
+    h += row(QStringLiteral("File"), QStringLiteral("<code>%1</code>").arg(esc(QDir::toNativeSeparators(s.input->path))));
+    h += row(QStringLiteral("Size"), QStringLiteral("%1 bytes").arg(s.input->size));
+    h += row(QStringLiteral("SHA-256"), hashCell(s.input->sha256));
+    h += row(QStringLiteral("Check"), state);
+    h += QStringLiteral("</table>\n");
   }
 
   h += QStringLiteral("<h2>Analysis</h2>\n");

@@ -119,6 +119,7 @@ struct Session {
   QString createdAt;  // ISO 8601 UTC
   QString savedAt;
   QString loupeVersion;  // of the Loupe that saved it
+  QString autosaveOf;    // recovery files: the session file the work belonged to (empty: never saved)
   std::optional<InputFile> input;
   std::optional<RunRecord> run;
   std::shared_ptr<const LayerSet> layers;  // the run's layers as the task returned them

@@ -194,6 +194,7 @@ Result<void> saveSession(const Session& session, const QString& path, const Save
 
   QJsonObject root{{"format", kFormat}, {"schema", kSchemaVersion}, {"title", session.title},
                    {"created", session.createdAt}, {"saved", session.savedAt}, {"loupe_version", session.loupeVersion}};
+  if (!session.autosaveOf.isEmpty()) root["autosave_of"] = session.autosaveOf;
   if (session.input)
     root["input"] = QJsonObject{{"path", session.input->path}, {"relative_path", session.input->relativePath},
                                 {"sha256", session.input->sha256}, {"size", session.input->size}};
@@ -294,6 +295,7 @@ Result<Session> loadSession(const QString& path) {
   s.createdAt = root.value("created").toString();
   s.savedAt = root.value("saved").toString();
   s.loupeVersion = root.value("loupe_version").toString();
+  s.autosaveOf = root.value("autosave_of").toString();
   if (root.contains("input")) {
     const QJsonObject in = root.value("input").toObject();
     s.input = InputFile{in.value("path").toString(), in.value("relative_path").toString(),
