@@ -63,22 +63,27 @@ double triangleArea(const cv::Point2f& p, const cv::Point2f& q, const cv::Point2
 cv::Mat verifiedSourceMask(const cv::Mat& gray, const Affine& a, const std::vector<cv::Point2f>& sourcePoints,
                            double minDist) {
   const cv::Mat m(a);
+  // ZNCC on the image minus a blur of it: the low frequencies (smooth gradients, sky) correlate under any
+  // small shift and would grow the region far beyond the copy.
+  cv::Mat blurred, detail;
+  cv::GaussianBlur(gray, blurred, cv::Size(0, 0), 2.0);
+  detail = gray - blurred;
   cv::Mat warped, valid;
-  cv::warpAffine(gray, warped, m, gray.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT, 0);
+  cv::warpAffine(detail, warped, m, gray.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT, 0);
   cv::warpAffine(cv::Mat(gray.size(), CV_8U, cv::Scalar(1)), valid, m, gray.size(),
                  cv::INTER_NEAREST | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT, 0);
-  const cv::Size win(7, 7);
+  const cv::Size win(9, 9);
   cv::Mat ma, mb, maa, mbb, mab;
-  cv::boxFilter(gray, ma, CV_32F, win);
+  cv::boxFilter(detail, ma, CV_32F, win);
   cv::boxFilter(warped, mb, CV_32F, win);
-  cv::boxFilter(gray.mul(gray), maa, CV_32F, win);
+  cv::boxFilter(detail.mul(detail), maa, CV_32F, win);
   cv::boxFilter(warped.mul(warped), mbb, CV_32F, win);
-  cv::boxFilter(gray.mul(warped), mab, CV_32F, win);
+  cv::boxFilter(detail.mul(warped), mab, CV_32F, win);
   const cv::Mat va = maa - ma.mul(ma), vb = mbb - mb.mul(mb), cov = mab - ma.mul(mb);
   cv::Mat denom;
   cv::sqrt(cv::max(va.mul(vb), 1e-6), denom);
   const cv::Mat zncc = cov / denom;
-  cv::Mat mask = (zncc > 0.8) & (va > 4.0) & (vb > 4.0) & (valid > 0);
+  cv::Mat mask = (zncc > 0.7) & (va > 1.0) & (vb > 1.0) & (valid > 0);
   // Not the region mapped onto itself (near the transform's fixed point).
   for (int y = 0; y < mask.rows; ++y) {
     auto* row = mask.ptr<std::uint8_t>(y);
@@ -253,6 +258,19 @@ Result<CopyMoveResult> detectCopyMove(const Image& image, const CopyMoveOptions&
     for (int i : members) shift += cv::norm(pairs[std::size_t(i)].a - pairs[std::size_t(i)].b);
     if (shift / members.size() < minDist) continue;
 
+    // Dense verification: a real copy correlates over a region, chance matches only at their keypoints.
+    std::vector<cv::Point2f> sourcePoints;
+    for (int i : members) {
+      bool fwd;
+      const Pair& p = pairs[std::size_t(i)];
+      residual2(best, p, fwd);
+      sourcePoints.push_back(fwd ? p.a : p.b);
+    }
+    const cv::Mat srcMask = verifiedSourceMask(gray, best, sourcePoints, minDist);
+    const double minArea = std::max(64.0, o.minRegionFraction * gray.total());
+    const int verifiedArea = cv::countNonZero(srcMask);
+    if (o.minRegionFraction > 0 && verifiedArea < minArea) continue;
+
     CopyMoveCluster cluster;
     const int id = int(out.clusters.size()) + 1;
     auto toInput = [&](const cv::Point2f& p) { return Point2{float((p.x + 0.5) / s), float((p.y + 0.5) / s)}; };
@@ -294,14 +312,6 @@ Result<CopyMoveResult> detectCopyMove(const Image& image, const CopyMoveOptions&
     cluster.copy = bbox(cluster.pairs, 1, "copy " + std::to_string(id));
 
     cv::Mat mask(image.height(), image.width(), CV_8U, out.mask.values.data());
-    std::vector<cv::Point2f> sourcePoints;
-    for (int i : members) {
-      bool fwd;
-      const Pair& p = pairs[std::size_t(i)];
-      residual2(best, p, fwd);
-      sourcePoints.push_back(fwd ? p.a : p.b);
-    }
-    const cv::Mat srcMask = verifiedSourceMask(gray, best, sourcePoints, minDist);
     if (cv::countNonZero(srcMask) > 0) {
       cv::Mat copyMask, both, full;
       cv::warpAffine(srcMask, copyMask, cv::Mat(best), srcMask.size(), cv::INTER_NEAREST, cv::BORDER_CONSTANT, 0);

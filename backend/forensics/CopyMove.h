@@ -39,6 +39,10 @@ struct CopyMoveOptions {
   double ransacThreshold = 4.0;  // inlier distance at detection scale, pixels
   int ransacIterations = 2000;
   unsigned seed = 12345;     // RANSAC sampling: the same input gives the same result
+  // A cluster counts only if its densely verified source region covers at least this fraction of the
+  // image (chance matches that happen to fit a transform correlate only at their keypoints). 0: keep all,
+  // falling back to the keypoints' hulls for the mask.
+  double minRegionFraction = 0.0005;
 };
 
 struct CopyMoveCluster {
