@@ -9,8 +9,8 @@
 //     (forgery.localize: the probability itself; forgery.ela: the error in grey levels over
 //     255 / amplification, the fraction of the colour map the pixel reaches);
 //   - the binary prediction: the task's mask layer when it returns one, else s >= --threshold;
-//   - the image score: the table row "image_score" when the task reports one, else the 99th percentile
-//     (nearest rank) of s.
+//   - the image score: the table row "image_score" when the task reports one, else the mean of s (a high
+//     percentile would not do: maps drawn over their own 1st-99th percentile saturate it on every image).
 
 #include <QDir>
 #include <QFileInfo>
@@ -86,11 +86,10 @@ Result<std::vector<std::uint8_t>> loadMask(const std::string& path, int& width, 
   return out;
 }
 
-double percentile99(std::vector<float> v) {
-  if (v.empty()) return 0.0;
-  const std::size_t rank = static_cast<std::size_t>(std::ceil(0.99 * static_cast<double>(v.size())));
-  std::nth_element(v.begin(), v.begin() + (rank - 1), v.end());
-  return v[rank - 1];
+double meanOf(const std::vector<float>& v) {
+  double sum = 0.0;
+  for (float x : v) sum += x;
+  return v.empty() ? 0.0 : sum / static_cast<double>(v.size());
 }
 
 nlohmann::json number(double v) { return std::isfinite(v) ? nlohmann::json(v) : nlohmann::json(nullptr); }
@@ -279,7 +278,7 @@ int evalForgery() {
       row.focalF1 = analysis::macroF1(c);
       row.iou = analysis::intersectionOverUnion(c);
       row.pixelAuc = analysis::rocAuc(s, truth);
-      row.score = std::isfinite(tableScore) ? tableScore : percentile99(s);
+      row.score = std::isfinite(tableScore) ? tableScore : meanOf(s);
       rows.push_back(row);
       ++evaluated;
     }
