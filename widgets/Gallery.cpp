@@ -70,7 +70,8 @@ class GalleryDelegate : public QStyledItemDelegate {
     }
 
     const int t = *thumbnail_;
-    const QRect box(option.rect.x() + kPad, option.rect.y() + kPad, t, t);
+    // Cells may be wider than the thumbnail (the grid spreads over the width): centre it.
+    const QRect box(option.rect.x() + std::max(kPad, (option.rect.width() - t) / 2), option.rect.y() + kPad, t, t);
     const auto state = static_cast<GalleryModel::ThumbnailState>(index.data(GalleryModel::ThumbnailStateRole).toInt());
     if (state == GalleryModel::ThumbnailState::Ready) {
       const QImage image = index.data(Qt::DecorationRole).value<QImage>();
@@ -101,7 +102,7 @@ class GalleryDelegate : public QStyledItemDelegate {
 
     const QFontMetrics fm = option.fontMetrics;
     const int line = textLineHeight(fm);
-    const QRect captionRect(option.rect.x() + kPad, box.bottom() + 4, t, line);
+    const QRect captionRect(box.x(), box.bottom() + 4, t, line);
     p->setFont(option.font);
     p->setPen(pal.color(selected ? QPalette::Text : QPalette::WindowText));
     p->drawText(captionRect, Qt::AlignLeft | Qt::AlignVCenter,
@@ -273,7 +274,16 @@ void Gallery::setThumbnailSize(int pixels) {
 
 void Gallery::applyGrid() {
   const int line = textLineHeight(view_->fontMetrics());
-  view_->setGridSize(QSize(thumbnailSize_ + 2 * kPad, thumbnailSize_ + 2 * kPad + 2 * line));
+  // As many columns as fit, spread over the whole width (no empty band on the right).
+  const int cell = thumbnailSize_ + 2 * kPad;
+  // QListView lays a wrapping grid out as if the vertical scroll bar were there; keep a few pixels spare
+  // so rounding never pushes the last column to the next row.
+  const QScrollBar* bar = view_->verticalScrollBar();
+  const int width = view_->viewport()->width() - (bar->isVisible() ? 0 : bar->sizeHint().width()) - 4;
+  const int columns = std::max(1, width / cell);
+  const int spread = width >= cell ? std::max(cell, (width - 1) / columns) : cell;
+  const QSize grid(spread, thumbnailSize_ + 2 * kPad + 2 * line);
+  if (view_->gridSize() != grid) view_->setGridSize(grid);
   view_->verticalScrollBar()->setSingleStep(std::max(8, thumbnailSize_ / 4));
 }
 
@@ -380,7 +390,10 @@ void Gallery::updateWanted() {
     return;
   }
   const int n = proxy_->rowCount();
-  const int columns = std::max(1, view_->viewport()->width() / std::max(1, view_->gridSize().width()));
+  // Columns as laid out: cells of the first row share its top.
+  int columns = 1;
+  const int top = view_->visualRect(proxy_->index(first, 0)).top();
+  while (first + columns < n && view_->visualRect(proxy_->index(first + columns, 0)).top() == top) ++columns;
   const int margin = std::max(2 * columns, (last - first + 1) / 2);  // about half a page each way
   const int before = std::max(0, first - margin), after = std::min(n - 1, last + margin);
   wanted_ = {before, after};
@@ -394,8 +407,10 @@ void Gallery::updateWanted() {
 }
 
 bool Gallery::eventFilter(QObject* watched, QEvent* event) {
-  if (watched == view_->viewport() && (event->type() == QEvent::Resize || event->type() == QEvent::Show))
+  if (watched == view_->viewport() && (event->type() == QEvent::Resize || event->type() == QEvent::Show)) {
+    applyGrid();
     scheduleWanted();
+  }
   return QWidget::eventFilter(watched, event);
 }
 

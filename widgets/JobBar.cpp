@@ -214,6 +214,12 @@ QString JobBar::formatDuration(double seconds) {
   return tr("%1 h %2 min").arg(total / 3600).arg((total % 3600) / 60, 2, 10, QLatin1Char('0'));
 }
 
+QSize JobBar::sizeHint() const {
+  const int line = fontMetrics().height();
+  const int row = std::max(line + 12, style()->pixelMetric(QStyle::PM_ToolBarIconSize) + 10);
+  return {800, header_->sizeHint().height() + 3 * (row + 2) + 16};
+}
+
 void JobBar::refreshRow(Row& row) {
   const Entry& e = row.entry;
   const bool running = e.outcome == Outcome::Running;

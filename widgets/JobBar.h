@@ -58,6 +58,8 @@ class JobBar : public QWidget {
   static std::optional<double> estimateRemaining(double fraction, double elapsedSeconds);
   static QString formatDuration(double seconds);
 
+  QSize sizeHint() const override;  // room for the header and three jobs
+
  Q_SIGNALS:
   void cancelRequested(int id);
   void jobsChanged();
