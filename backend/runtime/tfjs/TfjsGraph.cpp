@@ -5,6 +5,9 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <cmath>
 #include <cstring>
 #include <filesystem>
@@ -239,22 +242,23 @@ std::pair<std::int64_t, std::int64_t> samePadding(std::int64_t in, std::int64_t 
   return {total / 2, total - total / 2};
 }
 
-// NHWC input -> padded NCHW input for a window op, per the node's padding attribute.
-torch::Tensor padNchw(const torch::Tensor& nchw, const Attrs& a, std::int64_t kh, std::int64_t kw, double value) {
+// Pads an NHWC tensor for a window op per the node's padding attribute. Padding in NHWC keeps the
+// channels-last strides that LibTorch's fast CPU convolution kernels take after the NCHW permute.
+torch::Tensor padNhwc(const torch::Tensor& x, const Attrs& a, std::int64_t kh, std::int64_t kw, double value) {
   const std::int64_t sh = a.strides.empty() ? 1 : a.strides[1], sw = a.strides.empty() ? 1 : a.strides[2];
   const std::int64_t dh = a.dilations.empty() ? 1 : a.dilations[1], dw = a.dilations.empty() ? 1 : a.dilations[2];
   std::int64_t top = 0, bottom = 0, left = 0, right = 0;
   if (a.padding == "SAME") {
-    std::tie(top, bottom) = samePadding(nchw.size(2), kh, sh, dh);
-    std::tie(left, right) = samePadding(nchw.size(3), kw, sw, dw);
+    std::tie(top, bottom) = samePadding(x.size(1), kh, sh, dh);
+    std::tie(left, right) = samePadding(x.size(2), kw, sw, dw);
   } else if (a.padding == "EXPLICIT" && a.explicitPaddings.size() == 8) {
     top = a.explicitPaddings[2];
     bottom = a.explicitPaddings[3];
     left = a.explicitPaddings[4];
     right = a.explicitPaddings[5];
   }
-  if (top == 0 && bottom == 0 && left == 0 && right == 0) return nchw;
-  return F::pad(nchw, F::PadFuncOptions({left, right, top, bottom}).value(value));
+  if (top == 0 && bottom == 0 && left == 0 && right == 0) return x;
+  return F::pad(x, F::PadFuncOptions({0, 0, left, right, top, bottom}).value(value));
 }
 
 torch::Tensor activate(torch::Tensor x, Activation act) {
@@ -271,11 +275,18 @@ torch::Tensor activate(torch::Tensor x, Activation act) {
 torch::Tensor conv2d(const torch::Tensor& x, const torch::Tensor& filter, const Attrs& a, bool depthwise) {
   if (x.dim() != 4) throw std::runtime_error("input must be 4-D NHWC, got " + std::to_string(x.dim()) + "-D");
   if (filter.dim() != 4) throw std::runtime_error("filter must be 4-D");
-  const auto nchw = x.permute({0, 3, 1, 2});
   const std::int64_t kh = filter.size(0), kw = filter.size(1), cin = filter.size(2);
   if (x.size(3) != cin)
     throw std::runtime_error("input has " + std::to_string(x.size(3)) + " channels, the filter expects " +
                              std::to_string(cin));
+  const std::int64_t sh = a.strides.empty() ? 1 : a.strides[1], sw = a.strides.empty() ? 1 : a.strides[2];
+  const std::int64_t dh = a.dilations.empty() ? 1 : a.dilations[1], dw = a.dilations.empty() ? 1 : a.dilations[2];
+  if (!depthwise && kh == 1 && kw == 1 && a.padding != "EXPLICIT") {
+    // Pointwise: a matrix product over the channels of the NHWC tensor. SAME and VALID agree for a 1x1
+    // kernel (no padding, ceil(in / stride) outputs), which the strided slice gives.
+    const auto xs = (sh == 1 && sw == 1) ? x : x.slice(1, 0, x.size(1), sh).slice(2, 0, x.size(2), sw);
+    return torch::matmul(xs, filter.reshape({cin, filter.size(3)}));
+  }
   torch::Tensor weight;
   std::int64_t groups = 1;
   if (depthwise) {  // [kh, kw, C, M] -> [C*M, 1, kh, kw]; output channel c*M + m as in TensorFlow
@@ -284,11 +295,9 @@ torch::Tensor conv2d(const torch::Tensor& x, const torch::Tensor& filter, const 
   } else {  // HWIO -> OIHW
     weight = filter.permute({3, 2, 0, 1});
   }
-  const auto padded = padNchw(nchw, a, kh, kw, 0.0);
-  const std::int64_t sh = a.strides.empty() ? 1 : a.strides[1], sw = a.strides.empty() ? 1 : a.strides[2];
-  const std::int64_t dh = a.dilations.empty() ? 1 : a.dilations[1], dw = a.dilations.empty() ? 1 : a.dilations[2];
+  const auto nchw = padNhwc(x, a, kh, kw, 0.0).permute({0, 3, 1, 2});
   const std::vector<int64_t> stride = {sh, sw}, zero = {0, 0}, dilation = {dh, dw};
-  auto y = torch::conv2d(padded, weight.contiguous(), torch::Tensor(), stride, zero, dilation, groups);
+  auto y = torch::conv2d(nchw, weight.contiguous(), torch::Tensor(), stride, zero, dilation, groups);
   return y.permute({0, 2, 3, 1});
 }
 
@@ -297,14 +306,13 @@ torch::Tensor pool(const torch::Tensor& x, const Attrs& a, bool maxPool) {
   if (a.ksize.size() != 4) throw std::runtime_error("ksize must have 4 entries");
   const std::int64_t kh = a.ksize[1], kw = a.ksize[2];
   const std::int64_t sh = a.strides.empty() ? 1 : a.strides[1], sw = a.strides.empty() ? 1 : a.strides[2];
-  const auto nchw = x.permute({0, 3, 1, 2});
   if (maxPool) {
-    const auto padded = padNchw(nchw, a, kh, kw, -std::numeric_limits<double>::infinity());
+    const auto padded = padNhwc(x, a, kh, kw, -std::numeric_limits<double>::infinity()).permute({0, 3, 1, 2});
     return torch::max_pool2d(padded, {kh, kw}, {sh, sw}).permute({0, 2, 3, 1});
   }
   // TensorFlow averages over the valid pixels only: sum of values / count of real pixels per window.
-  const auto padded = padNchw(nchw, a, kh, kw, 0.0);
-  const auto ones = padNchw(torch::ones({1, 1, nchw.size(2), nchw.size(3)}, x.options()), a, kh, kw, 0.0);
+  const auto padded = padNhwc(x, a, kh, kw, 0.0).permute({0, 3, 1, 2});
+  const auto ones = padNhwc(torch::ones({1, x.size(1), x.size(2), 1}, x.options()), a, kh, kw, 0.0).permute({0, 3, 1, 2});
   const auto sums = torch::avg_pool2d(padded, {kh, kw}, {sh, sw}) * static_cast<double>(kh * kw);
   const auto counts = torch::avg_pool2d(ones, {kh, kw}, {sh, sw}) * static_cast<double>(kh * kw);
   return (sums / counts).permute({0, 2, 3, 1});
@@ -708,8 +716,11 @@ Result<std::vector<torch::Tensor>> GraphModel::execute(const std::vector<std::pa
     for (int j : g.nodes[i].inputs) stack.push_back(j);
   }
   torch::NoGradGuard noGrad;
+  static const bool profile = std::getenv("LOUPE_TFJS_PROFILE") != nullptr;  // per-op timings on stderr
+  std::map<std::string, double> opSeconds;
   for (int i : g.order) {
     if (!needed[i]) continue;
+    const auto started = std::chrono::steady_clock::now();
     if (cancel.isCancelled()) return Error::cancelled();
     const Node& n = g.nodes[i];
     auto in = [&](std::size_t k) -> const torch::Tensor& { return values[n.inputs[k]]; };
@@ -801,6 +812,7 @@ Result<std::vector<torch::Tensor>> GraphModel::execute(const std::vector<std::pa
         }
       }
       values[i] = y;
+      if (profile) opSeconds[g.nodes[i].opName] += std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
     } catch (const std::exception& e) {
       std::string shapes;
       for (int j : n.inputs)
@@ -811,6 +823,8 @@ Result<std::vector<torch::Tensor>> GraphModel::execute(const std::vector<std::pa
                                               shapes + ": " + what};
     }
   }
+  if (profile)
+    for (const auto& [op, sec] : opSeconds) std::fprintf(stderr, "tfjs %s: %-24s %8.2f ms\n", g.file.c_str(), op.c_str(), 1000 * sec);
   std::vector<torch::Tensor> out;
   for (int i : wanted) out.push_back(values[i]);
   return out;
