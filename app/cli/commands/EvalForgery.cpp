@@ -8,6 +8,7 @@
 //   - the first heatmap layer, normalised to its own display range: s = clamp((v - min) / (max - min), 0, 1)
 //     (forgery.localize: the probability itself; forgery.ela: the error in grey levels over
 //     255 / amplification, the fraction of the colour map the pixel reaches);
+//     a task with a mask but no heatmap (forgery.copymove) is scored on its mask, s = 0 or 1;
 //   - the binary prediction: the task's mask layer when it returns one, else s >= --threshold;
 //   - the image score: the table row "image_score" when the task reports one, else the mean of s (a high
 //     percentile would not do: maps drawn over their own 1st-99th percentile saturate it on every image).
@@ -245,8 +246,16 @@ int evalForgery() {
           for (const auto& r : t->rows)
             if (r.size() >= 2 && r[0] == "image_score") tableScore = std::atof(r[1].c_str());
       }
+      // A task with a mask but no heatmap (copy-move) is scored on its mask: s = 0 / 1.
+      Heatmap fromMask;
+      if (!heat && mask) {
+        fromMask.width = mask->width;
+        fromMask.height = mask->height;
+        fromMask.values.assign(mask->values.begin(), mask->values.end());
+        heat = &fromMask;
+      }
       if (!heat) {
-        row.error = taskId + " returned no heatmap to score";
+        row.error = taskId + " returned neither a heatmap nor a mask to score";
         rows.push_back(row);
         continue;
       }
