@@ -64,12 +64,12 @@ QString layerSize(const Layer& layer) {
 const char* kStyle =
     "body { font-family: 'DejaVu Sans', sans-serif; font-size: 10pt; color: #1d1d1f; }\n"
     "h1 { font-size: 18pt; margin-bottom: 2px; }\n"
-    "h2 { font-size: 13pt; margin-top: 14px; border-bottom: 1px solid #888; }\n"
+    "h2 { font-size: 13pt; margin-top: 12px; margin-bottom: 4px; }\n"
     "h3 { font-size: 11pt; }\n"
     "th { text-align: left; padding-right: 12px; color: #444; font-weight: bold; }\n"
     "table.grid { border-collapse: collapse; }\n"
     "table.grid td, table.grid th { border: 1px solid #bbb; padding: 3px 6px; }\n"
-    "code { font-family: 'DejaVu Sans Mono', monospace; font-size: 8.5pt; }\n"
+    "code { font-family: 'DejaVu Sans Mono', monospace; font-size: 8pt; }\n"
     ".meta { color: #555; }\n"
     ".bookmark { page-break-before: always; }\n"
     ".comment { background: #f4f4f6; padding: 6px; }\n";
@@ -223,7 +223,7 @@ Result<void> writeReportPdf(const Session& session, const QString& outPath, cons
   {
     QPdfWriter writer(&file);
     writer.setPageSize(QPageSize(QPageSize::A4));
-    writer.setPageMargins(QMarginsF(18, 18, 18, 18), QPageLayout::Millimeter);
+    writer.setPageMargins(QMarginsF(0, 0, 0, 0), QPageLayout::Millimeter);  // QTextDocument::print adds 2 cm
     writer.setResolution(300);
     writer.setTitle(session.title.isEmpty() ? QStringLiteral("Loupe case report") : session.title);
     writer.setCreator(QStringLiteral("Loupe %1").arg(QString::fromStdString(host::loupeVersion())));

@@ -49,7 +49,8 @@ QString run(const QString& program, const QStringList& args, int* exitCode = nul
   p.start(program, args);
   if (!p.waitForFinished(60000)) return {};
   if (exitCode) *exitCode = p.exitCode();
-  return QString::fromUtf8(p.readAllStandardOutput());
+  // pdftotext keeps the fonts' ligatures (U+FB01 "fi", U+FB02 "fl"): back to letters.
+  return QString::fromUtf8(p.readAllStandardOutput()).replace(QChar(0xFB01), QStringLiteral("fi")).replace(QChar(0xFB02), QStringLiteral("fl"));
 }
 
 }  // namespace
@@ -160,6 +161,8 @@ class TestReport : public QObject {
     options.sessionPath = sessionPath_;
     auto written = writeReportPdf(session_, out, options);
     QVERIFY2(written.ok(), written.ok() ? "" : written.error().message.c_str());
+    if (qEnvironmentVariableIsSet("LOUPE_REPORT_KEEP"))  // to look at it: LOUPE_REPORT_KEEP=/some/dir
+      QFile::copy(out, QDir(qEnvironmentVariable("LOUPE_REPORT_KEEP")).filePath(QStringLiteral("report.pdf")));
     const QString info = run(QStringLiteral("pdfinfo"), {out});
     const auto pages = QRegularExpression(QStringLiteral("Pages:\\s+(\\d+)")).match(info);
     QVERIFY2(pages.hasMatch(), qPrintable(info));
