@@ -4,7 +4,9 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <chrono>
+#include <vector>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -15,12 +17,18 @@
 namespace tf = loupe::runtime::tfjs;
 using Clock = std::chrono::steady_clock;
 
+// Median over `reps` runs after one warm-up (the median resists other jobs on a shared machine).
 template <class F>
 double msPer(int reps, F&& f) {
-  f();  // warm-up
-  const auto t0 = Clock::now();
-  for (int i = 0; i < reps; ++i) f();
-  return std::chrono::duration<double, std::milli>(Clock::now() - t0).count() / reps;
+  f();
+  std::vector<double> t;
+  for (int i = 0; i < reps; ++i) {
+    const auto t0 = Clock::now();
+    f();
+    t.push_back(std::chrono::duration<double, std::milli>(Clock::now() - t0).count());
+  }
+  std::sort(t.begin(), t.end());
+  return t[t.size() / 2];
 }
 
 int main(int argc, char** argv) {
@@ -57,7 +65,7 @@ int main(int argc, char** argv) {
     (void)age->predictFaces(*image, *f);
     sync();
   });
-  std::printf("device %s, threads %d, reps %d (astronaut.png 512x512, one face)\n", dev.c_str(), threads, reps);
+  std::printf("device %s, threads %d, median of %d (astronaut.png 512x512, one face)\n", dev.c_str(), threads, reps);
   std::printf("blazeface detect      %8.1f ms/image\n", detect);
   std::printf("faceres batch 1       %8.1f ms/face\n", one);
   std::printf("faceres batch 16      %8.1f ms/face\n", batch);
