@@ -150,12 +150,12 @@ double compareTensorOnly(const QString& packageDir, const Reference& ref, QStrin
     *error = QString::fromStdString(package.error().message);
     return -1;
   }
-  auto model = runtime::TorchScriptModel::load(*package, torch::kCPU);
+  auto model = runtime::loadModel(*package, torch::kCPU);  // any format (TorchScript, ONNX)
   if (!model) {
     *error = QString::fromStdString(model.error().message);
     return -1;
   }
-  auto out = model->forward(ref.input);
+  auto out = (*model)->forward(ref.input);
   if (!out) {
     *error = QString::fromStdString(out.error().message);
     return -1;
@@ -177,14 +177,14 @@ Comparison compareWithPython(const QString& packageDir, const Reference& ref, co
     return c;
   }
   // 1. The fixed tensor through the TorchScript runner (output spec checks included).
-  auto model = runtime::TorchScriptModel::load(*package, torch::kCPU);
+  auto model = runtime::loadModel(*package, torch::kCPU);  // any format (TorchScript, ONNX)
   if (!model) {
     c.error = QString::fromStdString(model.error().message);
     return c;
   }
   QElapsedTimer timer;
   timer.start();
-  auto out = model->forward(ref.input);
+  auto out = (*model)->forward(ref.input);
   qInfo("C++ forward on the reference tensor: %lld ms", static_cast<long long>(timer.elapsed()));
   if (!out) {
     c.error = QString::fromStdString(out.error().message);

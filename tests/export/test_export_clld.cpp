@@ -1,6 +1,7 @@
 // tools/export/clld.py end to end: a random CLLD encoder (reduced ResNet + dense projection) -> package ->
 // the same two feature maps from Python (torch.jit.load) and from Loupe (TorchScriptModel on a fixed tensor,
-// ImageModel on a 300x200 PNG padded to multiples of 32), and the --checkpoint path on CLLD's DDP layout.
+// ImageModel on a 300x200 PNG padded to multiples of 32), the --onnx package of the same network through
+// OpenCV DNN, and the --checkpoint path on CLLD's DDP layout.
 // Skipped where /usr/bin/python3 cannot import torch (apt-get install python3-torch python3-torchvision).
 
 #include <QtTest>
@@ -21,7 +22,7 @@ class TestExportClld : public QObject {
 
   void shouldGiveThePythonFeaturesInLoupe() {
     EXPORT_OR_SKIP("clld.py", (QStringList{"--random", "--seed", "0", "--small", "--out", dir("pkg"), "--reference", dir("ref"),
-                                           "--save-upstream-checkpoint", dir("upstream/clld.pth.tar")}));
+                                           "--save-upstream-checkpoint", dir("upstream/clld.pth.tar"), "--onnx", dir("onnx")}));
     exportcheck::Reference ref;
     QString error;
     QVERIFY2(exportcheck::readReference(dir("ref"), ref, &error), qPrintable(error));
@@ -38,6 +39,20 @@ class TestExportClld : public QObject {
     qInfo("clld.py --small: max |C++ - Python| tensor %.3g, image %.3g", c.tensorMaxAbs, c.imageMaxAbs);
     QVERIFY(c.tensorMaxAbs < 1e-4);
     QVERIFY(c.imageMaxAbs < 1e-4);
+  }
+
+  void shouldRunTheOnnxExportThroughOpenCv() {
+    // The same network written by torch.onnx.export (--onnx), run by OpenCV DNN through loadModel().
+    if (!QFile::exists(dir("onnx/model.onnx"))) QSKIP("needs the export of the previous test");
+    exportcheck::Reference ref;
+    QString error;
+    QVERIFY2(exportcheck::readReference(dir("ref"), ref, &error), qPrintable(error));
+    auto c = exportcheck::compareWithPython(dir("onnx"), ref, "lanes.backbone");
+    QVERIFY2(c.error.isEmpty(), qPrintable(c.error));
+    qInfo("clld.py --small --onnx (OpenCV DNN) vs Python TorchScript: max abs diff tensor %.3g, image %.3g", c.tensorMaxAbs,
+          c.imageMaxAbs);
+    QVERIFY(c.tensorMaxAbs < 1e-3);  // outputs up to ~6; eager (exported to ONNX) vs frozen TorchScript: 2.5e-5
+    QVERIFY(c.imageMaxAbs < 1e-3);
   }
 
   void shouldExportTheSameModelFromAClldCheckpoint() {

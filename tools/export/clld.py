@@ -71,6 +71,7 @@ def main(argv=None):
     parser = common.make_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--arch", choices=sorted(ARCHS), default="resnet50", help="ResNet depth (resnet50)")
     parser.add_argument("--task", default="lanes.backbone", help="Loupe task id (lanes.backbone)")
+    parser.add_argument("--onnx", metavar="DIR", help="also write the same network as an ONNX package (OpenCV DNN) into DIR")
     args = parser.parse_args(argv)
     common.check_source_args(args, parser)
 
@@ -117,6 +118,8 @@ def main(argv=None):
                                           f"arch {args.arch}" if not args.small else ""),
         description="Dense features at 1/32 resolution: CLLD's 256-d projection and the last ResNet stage.",
     )
+    if args.onnx:
+        common.write_onnx_package(args.onnx, model, example, manifest)
     if args.reference:
         common.write_reference(args.reference, args.out, manifest, example, args.seed)  # 300x200: padded
 

@@ -299,6 +299,27 @@ def write_package(out_dir, module, *, id, name, version, task, input_spec, outpu
     return manifest
 
 
+def write_onnx_package(out_dir, model, example, manifest):
+    """Also writes `model` (eager, eval mode) as ONNX (opset 11, batch dimension dynamic: what OpenCV 4.6's
+    DNN importer reads) into `out_dir`/model.onnx with a copy of `manifest` switched to format onnx.
+    Returns that manifest."""
+    os.makedirs(out_dir, exist_ok=True)
+    entry = os.path.join(out_dir, "model.onnx")
+    names = [o["name"] for o in manifest["outputs"]]
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        torch.onnx.export(model.eval(), example, entry, opset_version=11, input_names=["input"], output_names=names,
+                          dynamic_axes={n: {0: "batch"} for n in ["input"] + names})
+    onnx_manifest = dict(manifest, format="onnx", entry="model.onnx", files={"model.onnx": sha256_of(entry)},
+                         precisions=["float32"])
+    onnx_manifest["provenance"] = manifest["provenance"] + "; ONNX by torch.onnx.export (opset 11)"
+    with open(os.path.join(out_dir, MANIFEST), "w", encoding="utf-8") as f:
+        json.dump(onnx_manifest, f, indent=2, ensure_ascii=False)
+        f.write("\n")
+    print(f"wrote {out_dir} ({os.path.getsize(entry) / 1e6:.1f} MB model.onnx)")
+    return onnx_manifest
+
+
 def provenance_text(script, args, upstream, extra=""):
     """Where the weights came from, in words."""
     if args.random:
