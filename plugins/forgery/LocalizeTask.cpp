@@ -199,6 +199,10 @@ Result<std::vector<Layer>> LocalizeTask::run(const sdk::TaskInput& input, const 
   table.rows.push_back({"cluster_seconds", fixed(result.clusterSeconds)});
   table.rows.push_back({"map_seconds", fixed(result.mapSeconds)});
   table.rows.push_back({"total_seconds", fixed(secondsSince(started))});
+  if (result.forgeryFound && cl.method == analysis::ClusterMethod::KMeans)
+    result.notes.push_back("k-means always splits the image into " + std::to_string(cl.k) +
+                           " parts: image_score (0 = one homogeneous texture, near 1 = clearly distinct regions) "
+                           "says how much the split means");
   for (const auto& note : result.notes) table.rows.push_back({"note", note});
 
   std::vector<Layer> layers;
