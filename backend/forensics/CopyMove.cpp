@@ -61,7 +61,7 @@ double triangleArea(const cv::Point2f& p, const cv::Point2f& q, const cv::Point2
 // at A x correlate (zero-mean normalised cross-correlation over a 7x7 window), among the connected regions
 // that hold the cluster's source keypoints. The copy is the source mask mapped by A. Detection scale.
 cv::Mat verifiedSourceMask(const cv::Mat& gray, const Affine& a, const std::vector<cv::Point2f>& sourcePoints,
-                           double minDist) {
+                           double minDist, double minCorrelation) {
   const cv::Mat m(a);
   // ZNCC on the image minus a blur of it: the low frequencies (smooth gradients, sky) correlate under any
   // small shift and would grow the region far beyond the copy.
@@ -83,7 +83,7 @@ cv::Mat verifiedSourceMask(const cv::Mat& gray, const Affine& a, const std::vect
   cv::Mat denom;
   cv::sqrt(cv::max(va.mul(vb), 1e-6), denom);
   const cv::Mat zncc = cov / denom;
-  cv::Mat mask = (zncc > 0.7) & (va > 1.0) & (vb > 1.0) & (valid > 0);
+  cv::Mat mask = (zncc > minCorrelation) & (va > 1.0) & (vb > 1.0) & (valid > 0);
   // Not the region mapped onto itself (near the transform's fixed point).
   for (int y = 0; y < mask.rows; ++y) {
     auto* row = mask.ptr<std::uint8_t>(y);
@@ -266,10 +266,14 @@ Result<CopyMoveResult> detectCopyMove(const Image& image, const CopyMoveOptions&
       residual2(best, p, fwd);
       sourcePoints.push_back(fwd ? p.a : p.b);
     }
-    const cv::Mat srcMask = verifiedSourceMask(gray, best, sourcePoints, minDist);
+    // Hysteresis: a core of near-identical pixels (ZNCC > acceptCorrelation) decides whether the cluster is
+    // a copy -- a copy is pixel-identical up to resampling, self-similar texture (wood grain, a braided rope
+    // one braid further on) only alike; the mask is the larger region above minCorrelation.
     const double minArea = std::max(64.0, o.minRegionFraction * gray.total());
-    const int verifiedArea = cv::countNonZero(srcMask);
-    if (o.minRegionFraction > 0 && verifiedArea < minArea) continue;
+    if (o.minRegionFraction > 0 &&
+        cv::countNonZero(verifiedSourceMask(gray, best, sourcePoints, minDist, o.acceptCorrelation)) < minArea)
+      continue;
+    const cv::Mat srcMask = verifiedSourceMask(gray, best, sourcePoints, minDist, o.minCorrelation);
 
     CopyMoveCluster cluster;
     const int id = int(out.clusters.size()) + 1;

@@ -10,10 +10,10 @@
 //     orientation may be source -> copy), each consensus set of at least minClusterSize pairs with a
 //     plausible transform (scales 1/3 .. 3, a real displacement) is one copied region, removed, repeat.
 // Output in the input's pixel coordinates: the matched pairs as 2-point lines, a source and a copy box per
-// cluster, and a mask of the matched regions: densely verified after Pan & Lyu (2010) -- where the image
-// correlates with itself under the cluster's transform (ZNCC > 0.8, 7x7), in the connected regions holding
-// the cluster's keypoints, plus that region mapped by the transform; the keypoints' convex hulls when
-// nothing correlates densely.
+// cluster, and a mask of the matched regions: densely verified after Pan & Lyu (2010) -- where the image's
+// fine detail correlates with itself under the cluster's transform (ZNCC > 0.7, 9x9), in the connected
+// regions holding the cluster's keypoints, plus that region mapped by the transform. A cluster counts only
+// if a core of it is near-identical (ZNCC > 0.9): self-similar texture is alike, a copy is the same pixels.
 
 #include <array>
 #include <string>
@@ -43,6 +43,11 @@ struct CopyMoveOptions {
   // image (chance matches that happen to fit a transform correlate only at their keypoints). 0: keep all,
   // falling back to the keypoints' hulls for the mask.
   double minRegionFraction = 0.0005;
+  // ZNCC (9x9, on the image minus its Gaussian blur, sigma 2) between the image and itself under the
+  // cluster's transform: the cluster is kept when at least minRegionFraction of the image has a ZNCC above
+  // acceptCorrelation; the mask is the region above minCorrelation.
+  double acceptCorrelation = 0.9;
+  double minCorrelation = 0.7;
 };
 
 struct CopyMoveCluster {

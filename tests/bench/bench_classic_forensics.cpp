@@ -117,6 +117,7 @@ int main(int argc, char** argv) {
   for (int i = 2; i < argc; ++i) {
     if (std::strcmp(argv[i], "--noso") == 0 && i + 1 < argc) nosoDir = argv[++i];
     else if (std::strcmp(argv[i], "--min-distance") == 0 && i + 1 < argc) nosoOptions.minDistance = std::atof(argv[++i]);
+    else if (std::strcmp(argv[i], "--accept-correlation") == 0 && i + 1 < argc) nosoOptions.acceptCorrelation = std::atof(argv[++i]);
     else if (std::strcmp(argv[i], "--min-cluster") == 0 && i + 1 < argc) nosoOptions.minClusterSize = std::atoi(argv[++i]);
     else repeats = std::max(1, std::atoi(argv[i]));
   }
