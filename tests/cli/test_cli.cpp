@@ -50,7 +50,13 @@ class TestCli : public QObject {
     QCOMPARE(j.exitCode, 0);
     const auto arr = QJsonDocument::fromJson(j.out.toUtf8()).array();
     QVERIFY(!arr.isEmpty());
-    QCOMPARE(arr[0].toObject()["id"].toString(), QString("forgery.ela"));
+    // Every installed plugin's tasks are listed (in plugin order); ELA among them with its parameters.
+    QJsonObject ela;
+    for (const auto& t : arr)
+      if (t.toObject()["id"].toString() == QString("forgery.ela")) ela = t.toObject();
+    QVERIFY(!ela.isEmpty());
+    QCOMPARE(ela["plugin"].toString(), QString("forgery"));
+    QCOMPARE(ela["parameters"].toArray()[0].toObject()["id"].toString(), QString("quality"));
   }
 
   void shouldWriteElaHeatmapMatchingBackend() {
