@@ -98,16 +98,31 @@ Result<Study> loadStudy(const std::vector<std::string>& paths, const CancelToken
     if (cancel.isCancelled()) return Error::cancelled();
     std::string role = sequenceRole(in.name);
     if (role.empty()) role = in.file.empty() ? in.name : volumeStem(in.file);
-    for (std::size_t i = 0; i < study.sequences.size(); ++i) {
-      if (study.sequences[i].first == role) {
-        return Error{ErrorCode::InvalidArgument, "Two inputs look like the " + role + " sequence: " + labels[i] + " and " +
-                                                     in.label + ". Name the files of one study explicitly"};
-      }
-    }
     auto v = in.file.empty() ? readDicomSeries(in.series) : readVolume(in.file, ReadOptions{{}, true});
     if (!v) return v.error();
-    study.sequences.emplace_back(role, std::move(*v));
-    labels.push_back(in.label);
+    std::size_t same = study.sequences.size();
+    for (std::size_t i = 0; i < study.sequences.size(); ++i)
+      if (study.sequences[i].first == role) same = i;
+    if (same == study.sequences.size()) {
+      study.sequences.emplace_back(role, std::move(*v));
+      labels.push_back(in.label);
+      continue;
+    }
+    // Two candidates for one role: a full prostate protocol also has sagittal/coronal T2W. Detection works
+    // on axial sequences, so the clearly more axial one wins (slice normal along z); otherwise refuse.
+    Volume& old = study.sequences[same].second;
+    const double axialOld = std::abs(old.direction[8]), axialNew = std::abs(v->direction[8]);
+    if (std::abs(axialOld - axialNew) < 0.5) {
+      return Error{ErrorCode::InvalidArgument, "Two inputs look like the " + role + " sequence: " + labels[same] + " and " +
+                                                   in.label + ". Name the files of one study explicitly"};
+    }
+    const bool replace = axialNew > axialOld;
+    const std::string kept = replace ? in.label : labels[same], dropped = replace ? labels[same] : in.label;
+    if (replace) {
+      old = std::move(*v);
+      labels[same] = in.label;
+    }
+    old.warnings.push_back("took the axial " + kept + " as " + role + ", not " + dropped + " (not axial)");
   }
   return study;
 }

@@ -34,8 +34,10 @@ bool copyFiles(const QString& from, const QString& to, int skipIndex = -1) {
 class TestDicomStudy : public QObject {
   Q_OBJECT
  private Q_SLOTS:
-  void initTestCase() {
-    if (!QDir(studyDicom()).exists()) QSKIP("prostate_mri data not present under ../shared/data");
+  void init() {
+    const QString name = QString::fromLatin1(QTest::currentTestFunction());
+    if (name != "axialWinsOverSagittal" && name != "roles" && !QDir(studyDicom()).exists())
+      QSKIP("prostate_mri data not present under ../shared/data");
   }
 
   void listsAndReadsOneSeries() {
@@ -126,6 +128,22 @@ class TestDicomStudy : public QObject {
     auto dup = volume::loadStudy({two.path().toStdString()});
     QVERIFY(!dup.ok());
     QVERIFY2(dup.error().message.find("Two inputs") != std::string::npos, dup.error().message.c_str());
+  }
+
+  void axialWinsOverSagittal() {
+    // Made here (no data needed): an axial and a sagittal T2W (slice normal along x) in one folder.
+    QTemporaryDir dir;
+    const Mat3 sagittal{0, 0, 1, 1, 0, 0, 0, 1, 0};  // index x -> world y, y -> z, z (slices) -> x
+    QVERIFY(volume::writeVolume(Volume::floatVolume({8, 8, 4}, {0.5, 0.5, 3}), dir.filePath("a_t2w_tra.nii.gz").toStdString()).ok());
+    QVERIFY(volume::writeVolume(Volume::floatVolume({8, 8, 5}, {0.5, 0.5, 3}, {0, 0, 0}, sagittal),
+                                dir.filePath("b_t2w_sag.nii.gz").toStdString()).ok());
+    QVERIFY(volume::writeVolume(Volume::floatVolume({4, 4, 4}), dir.filePath("c_adc.nii.gz").toStdString()).ok());
+    auto s = volume::loadStudy({dir.path().toStdString()});
+    QVERIFY2(s.ok(), s.ok() ? "" : s.error().message.c_str());
+    QCOMPARE(int(s->sequences.size()), 2);
+    QCOMPARE(s->find("t2w")->size[2], std::int64_t(4));  // the axial one
+    QCOMPARE(int(s->find("t2w")->warnings.size()), 1);
+    QVERIFY2(s->find("t2w")->warnings[0].find("b_t2w_sag") != std::string::npos, s->find("t2w")->warnings[0].c_str());
   }
 
   void roles() {
