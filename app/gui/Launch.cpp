@@ -116,8 +116,10 @@ Result<LaunchOptions> parseCommandLine(const QStringList& arguments, QString* he
   const QCommandLineOption zoom(QStringLiteral("zoom"),
                                 QStringLiteral("Start at this zoom around the image centre (1 = 1:1; default: fit)."),
                                 QStringLiteral("factor"));
-  const QCommandLineOption session(QStringLiteral("session"),
-                                   QStringLiteral("Open a saved session (image, results, view, bookmarks) instead of IMAGE."),
+  // Not "--session": QGuiApplication takes that one (X11 session management) before we see it.
+  const QCommandLineOption session(QStringLiteral("open-session"),
+                                   QStringLiteral("Open a saved session (image, results, view, bookmarks) instead of "
+                                                  "IMAGE; an IMAGE ending in .loupe is opened as a session too."),
                                    QStringLiteral("file"));
   const QCommandLineOption report(QStringLiteral("report"),
                                   QStringLiteral("Write the case report of a session to --out (.pdf or .html); no window."),
@@ -146,6 +148,10 @@ Result<LaunchOptions> parseCommandLine(const QStringList& arguments, QString* he
   o.device = parser.value(device);
   o.deviceGiven = parser.isSet(device);
   o.session = parser.value(session);
+  if (o.session.isEmpty() && o.image.endsWith(QLatin1String(".loupe"), Qt::CaseInsensitive)) {
+    o.session = o.image;
+    o.image.clear();
+  }
   o.report = parser.value(report);
   o.headless = parser.isSet(headless);
   o.outDir = parser.value(out);
@@ -187,8 +193,9 @@ Result<LaunchOptions> parseCommandLine(const QStringList& arguments, QString* he
     return o;
   }
   if (!o.session.isEmpty() && !o.image.isEmpty())
-    return Error{ErrorCode::InvalidArgument, "give either IMAGE or --session, not both"};
-  if (o.headless && !o.session.isEmpty()) return Error{ErrorCode::InvalidArgument, "--session needs a window; use --report for files"};
+    return Error{ErrorCode::InvalidArgument, "give either IMAGE or --open-session, not both"};
+  if (o.headless && !o.session.isEmpty())
+    return Error{ErrorCode::InvalidArgument, "a session needs a window; use --report SESSION --out FILE for files"};
   if (o.headless && o.outDir.isEmpty()) return Error{ErrorCode::InvalidArgument, "--headless needs --out DIR"};
   if (!o.headless && parser.isSet(out)) return Error{ErrorCode::InvalidArgument, "--out is only used with --headless"};
   if (o.headless && parser.isSet(screenshot))

@@ -1,13 +1,14 @@
 #pragma once
 // What `loupe` does with its command line:
 //   loupe [IMAGE] [--task ID] [--param name=value]... [--device D] [--headless --out DIR] [--screenshot PNG]
-//         [--compare] [--zoom F] [--session FILE] [--compare-task ID[:name=value,...]] [--gallery DIR|LIST]
+//         [--compare] [--zoom F] [--compare-task ID[:name=value,...]] [--gallery DIR|LIST]
+//   loupe CASE.loupe | --open-session CASE.loupe [--screenshot PNG]      (a saved session)
 //   loupe --report SESSION --out REPORT.pdf|.html
 // With --headless it runs the same pipeline as loupe-cli (plan, execute, write) without any window.
 // --compare-task runs a second task (or the same task with other parameters) into a second view, side by
 // side with the first result; --gallery shows a folder or a ranked list as a gallery window.
-// --session opens a saved session (image, layers, view, bookmarks) instead of running a task; --report
-// writes a session's case report without a window (an offscreen QGuiApplication draws the PDF).
+// A session (image, layers, view, bookmarks) is restored instead of running a task; --report writes a
+// session's case report without a window (an offscreen QGuiApplication draws the PDF).
 
 #include <QString>
 #include <QStringList>

@@ -277,6 +277,7 @@ bool SessionController::apply(const Session& s, const QString& path) {
     applyStyles(s.styles);
   }
   window_.bookmarks()->setBookmarks(s.bookmarks);
+  if (!s.bookmarks.empty()) window_.bookmarks()->raise();  // a case with findings opens on them
   title_ = s.title;
   createdAt_ = s.createdAt.isEmpty() ? session::nowUtc() : s.createdAt;
   if (imageShown) applyView(s.view);

@@ -193,6 +193,40 @@ class TestSessionWindow : public QObject {
     QVERIFY(!w2->isComparing());
   }
 
+  void shouldBookmarkARealPhoto() {
+    // Debian's rocket.jpg: ELA, two bookmarks at 1:1 and 2:1 with notes, saved and restored. With
+    // LOUPE_SCREENSHOT_SESSION=FILE the session is also written there (docs/screenshots come from it).
+    const QString rocket = QStringLiteral("/usr/lib/python3/dist-packages/skimage/data/rocket.jpg");
+    if (!QFileInfo::exists(rocket)) QSKIP("python3-skimage's rocket.jpg is not installed");
+    auto w = makeWindow();
+    QVERIFY(w && w->openImage(rocket) && w->selectTask(QStringLiteral("forgery.ela")));
+    QSignalSpy finished(w.get(), &MainWindow::runFinished);
+    QVERIFY(w->runSelectedTask());
+    QVERIFY(finished.wait(kRunTimeoutMs));
+    w->view()->setView(1.0, QPointF(330, 250));
+    w->session()->addBookmark();
+    w->bookmarks()->setTitle(0, QStringLiteral("Launch towers"));
+    w->bookmarks()->setStatus(0, BookmarkStatus::ToCheck);
+    w->bookmarks()->setComment(0, QStringLiteral("Edges of the towers stand out; typical for high-contrast detail, check against the sky."));
+    w->view()->setView(2.0, QPointF(430, 120));
+    w->session()->addBookmark();
+    w->bookmarks()->setTitle(1, QStringLiteral("Sky"));
+    w->bookmarks()->setStatus(1, BookmarkStatus::Ok);
+    w->bookmarks()->setComment(1, QStringLiteral("Uniform low error level: no sign of pasting."));
+    w->view()->fitToWindow();
+    QTemporaryDir dir;
+    const QString path = qEnvironmentVariableIsSet("LOUPE_SCREENSHOT_SESSION") ? qEnvironmentVariable("LOUPE_SCREENSHOT_SESSION")
+                                                                               : dir.filePath(QStringLiteral("rocket.loupe"));
+    w->session()->setTitle(QStringLiteral("Rocket launch photo: error level analysis"));
+    QVERIFY(w->session()->save(path).ok());
+    auto w2 = makeWindow();
+    QVERIFY(w2->session()->open(path));
+    QCOMPARE(w2->bookmarks()->count(), 2);
+    QCOMPARE(w2->session()->title(), QStringLiteral("Rocket launch photo: error level analysis"));
+    QVERIFY(w2->session()->goToBookmark(1));
+    QCOMPARE(w2->view()->scale(), 2.0);
+  }
+
   void shouldWarnWhenTheInputChanged() {
     QVERIFY(QFileInfo::exists(sessionPath_));
     const QString backup = image_ + QStringLiteral(".orig");
