@@ -87,7 +87,9 @@ class TestFacesCli : public QObject {
     const QString dir = QStringLiteral(LOUPE_SHARED_DATA_DIR "/faces_age/UTKFace");
     if (!QDir(dir).exists()) QSKIP("shared data faces_age (UTKFace) not present");
     const QString json = tmp_.filePath("eval.json");
-    const Run r = cli({"eval", "age", "--images", dir, "--crops", "--limit", "40", "--quiet", "--json", json});
+    const QString features = tmp_.filePath("features.csv");
+    const Run r = cli({"eval", "age", "--images", dir, "--crops", "--limit", "40", "--quiet", "--json", json,
+                       "--features", features});
     QVERIFY2(r.exitCode == 0, qPrintable(r.err));
     qInfo("%s", qPrintable(r.out));
     QVERIFY(r.out.contains("MAE: "));
@@ -99,6 +101,13 @@ class TestFacesCli : public QObject {
     // The first 40 files by name are ages 1-116 in UTKFace order; the model must beat the best constant.
     QVERIFY(o["mae"].toDouble() < o["constant_mae"].toDouble());
     QVERIFY(o["gender_accuracy"].toDouble() > 0.6);
+    // The features file: a header and 40 rows of 5 + 1024 values.
+    QFile csv(features);
+    QVERIFY(csv.open(QIODevice::ReadOnly));
+    const auto lines = QString::fromUtf8(csv.readAll()).trimmed().split('\n');
+    QCOMPARE(lines.size(), 41);
+    QCOMPARE(lines[0].split(',').size(), 5 + 1024);
+    QCOMPARE(lines[1].split(',').size(), 5 + 1024);
   }
 
   void evalAgeRefusesBadInput() {

@@ -30,7 +30,7 @@ namespace tf = runtime::tfjs;
 using Clock = std::chrono::steady_clock;
 
 struct Options {
-  std::string images, labels, device = "cpu", json;
+  std::string images, labels, device = "cpu", json, features;
   bool crops = false, align = true, quiet = false;
   double margin = 0.2;
   int batch = 16, threads = 0, limit = 0;
@@ -160,6 +160,7 @@ int run() {
 
   Progress progress = terminalProgress(opt.quiet);
   std::vector<double> predicted(samples.size(), std::nan("")), male(samples.size(), std::nan(""));
+  std::vector<std::vector<float>> features(opt.features.empty() ? 0 : samples.size());
   int unreadable = 0, missed = 0;
   double decodeS = 0, detectS = 0, ageS = 0;
   int agedFaces = 0;
@@ -196,6 +197,7 @@ int run() {
       for (std::size_t k = 0; k < r->size(); ++k) {
         predicted[index[k]] = (*r)[k].age;
         male[index[k]] = (*r)[k].male;
+        if (!features.empty()) features[index[k]] = std::move((*r)[k].features);
       }
     } else {
       for (std::size_t k = 0; k < images.size(); ++k) {
@@ -215,6 +217,7 @@ int run() {
         ++agedFaces;
         predicted[index[k]] = r->front().age;
         male[index[k]] = r->front().male;
+        if (!features.empty()) features[index[k]] = std::move(r->front().features);
       }
     }
     progress.report(double(end) / samples.size(), "Faces " + std::to_string(end) + " / " + std::to_string(samples.size()));
@@ -272,6 +275,22 @@ int run() {
       << (opt.crops ? " (batches of " + std::to_string(opt.batch) + ")" : std::string(" (one face per call)"))
       << ", end to end " << f2(1000.0 * (decodeS + detectS + ageS) / std::max(images, 1), "%.1f") << " ms/image\n";
   std::cout << out.str();
+  if (!opt.features.empty()) {
+    // One row per evaluated face: truth, prediction and the 1024-d pooled features (for an embedding view
+    // coloured by age, or for training a head on frozen features).
+    std::ofstream f(opt.features);
+    if (!f) return fail(host::OutputFailed, "cannot write " + opt.features);
+    f << "filename,age,gender,predicted_age,p_male";
+    for (int k = 0; k < 1024; ++k) f << ",f" << k;
+    f << "\n";
+    for (std::size_t i = 0; i < samples.size(); ++i) {
+      if (features[i].empty()) continue;
+      f << samples[i].name << ',' << samples[i].age << ',' << samples[i].gender << ',' << predicted[i] << ',' << male[i];
+      for (float v : features[i]) f << ',' << v;
+      f << '\n';
+    }
+    if (!f) return fail(host::OutputFailed, "cannot write " + opt.features);
+  }
   if (!opt.json.empty()) {
     std::ofstream j(opt.json);
     if (!j) return fail(host::OutputFailed, "cannot write " + opt.json);
@@ -296,6 +315,7 @@ Subcommand setup(CLI::App& group) {
   app->add_option("--threads", opt.threads, "CPU threads (default: LibTorch's)")->check(CLI::Range(1, 256));
   app->add_option("--limit", opt.limit, "Only the first N labelled images")->check(CLI::Range(1, 10'000'000));
   app->add_option("--json", opt.json, "Also write the numbers to this JSON file");
+  app->add_option("--features", opt.features, "Write truth, prediction and the 1024-d features per face to this CSV");
   app->add_flag("--quiet", opt.quiet, "No progress bar");
   return {app, run};
 }
