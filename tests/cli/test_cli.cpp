@@ -189,7 +189,7 @@ class TestCli : public QObject {
     QTest::addColumn<int>("exitCode");
     QTest::addColumn<QString>("message");
     const QString photo = test::debianPhoto("rocket.jpg").isEmpty() ? "x.jpg" : test::debianPhoto("rocket.jpg");
-    QTest::newRow("unknown task") << QStringList{"run", "forgery.nope", photo, "--out", "o"} << 2 << "available: forgery.ela";
+    QTest::newRow("unknown task") << QStringList{"run", "forgery.nope", photo, "--out", "o"} << 2 << "Unknown task 'forgery.nope' (available: ";
     QTest::newRow("param out of range") << QStringList{"run", "forgery.ela", photo, "--out", "o", "--param", "quality=0"} << 2 << "outside 1 .. 100";
     QTest::newRow("param without value") << QStringList{"run", "forgery.ela", photo, "--out", "o", "--param", "quality"} << 2 << "name=value";
     QTest::newRow("unknown param") << QStringList{"run", "forgery.ela", photo, "--out", "o", "-p", "qualty=3"} << 2 << "no parameter 'qualty'";
