@@ -105,6 +105,30 @@ class TestDicomStudy : public QObject {
     QVERIFY2(r.error().message.find("1 missing") != std::string::npos, r.error().message.c_str());
   }
 
+  void mixedOrientationInOneSeries() {
+    // One slice of the T2W series re-labelled as sagittal (ImageOrientationPatient (0020,0037) rewritten in
+    // place, same length, explicit VR little endian) - a reformat mixed into the series: refused.
+    QTemporaryDir dir;
+    QVERIFY(copyFiles(t2Folder(), dir.path()));
+    const QStringList files = QDir(dir.path()).entryList(QDir::Files, QDir::Name);
+    QFile f(dir.path() + "/" + files[5]);
+    QVERIFY(f.open(QIODevice::ReadWrite));
+    QByteArray bytes = f.readAll();
+    const int at = bytes.indexOf(QByteArray("\x20\x00\x37\x00" "DS", 6));
+    QVERIFY(at > 0);
+    const int len = quint8(bytes[at + 6]) | (quint8(bytes[at + 7]) << 8);
+    QByteArray value("0\\1\\0\\0\\0\\-1");
+    QVERIFY(value.size() <= len);
+    value.append(QByteArray(len - value.size(), ' '));
+    bytes.replace(at + 8, len, value);
+    QVERIFY(f.seek(0));
+    QCOMPARE(f.write(bytes), qint64(bytes.size()));
+    f.close();
+    auto r = volume::readVolume(dir.path().toStdString());
+    QVERIFY(!r.ok());
+    QVERIFY2(r.error().message.find("mixes slice orientations") != std::string::npos, r.error().message.c_str());
+  }
+
   void studyFromDicomFolderAndFromFiles() {
     auto s = volume::loadStudy({studyDicom().toStdString()});
     QVERIFY2(s.ok(), s.ok() ? "" : s.error().message.c_str());
