@@ -7,7 +7,9 @@
 
 #include <torch/torch.h>
 
+#include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <numeric>
 
 #include "io/ImageReader.h"
@@ -82,6 +84,7 @@ class TestFaceModels : public QObject {
   void blazefaceFindsTheAstronaut();
   void grayscaleAndRotatedImages();
   void noFaceAndTinyImages();
+  void manyFacesInACollage();
   void faceresOnTheAstronaut();
   void cropsAreBatched();
 };
@@ -217,6 +220,34 @@ void TestFaceModels::noFaceAndTinyImages() {
   QCOMPARE(ages->size(), std::size_t(1));
   QVERIFY(models().ager->predictFaces(flat, {}).ok());
   QVERIFY(!models().detector->detect(Image()).ok());
+}
+
+void TestFaceModels::manyFacesInACollage() {
+  NEED_MODELS();
+  // The photo tiled 3 x 2 (1536 x 1024): six faces, each at (225 + 512 i, 125 + 512 j).
+  auto image = loupe::io::loadImage(photo.toStdString());
+  QVERIFY(image.ok());
+  const Image rgb = image->toRGB();
+  Image collage(3 * rgb.width(), 2 * rgb.height(), loupe::ColorOrder::RGB);
+  for (int j = 0; j < 2; ++j)
+    for (int y = 0; y < rgb.height(); ++y)
+      for (int i = 0; i < 3; ++i)
+        std::memcpy(collage.row<std::uint8_t>(j * rgb.height() + y) + 3 * i * rgb.width(), rgb.row<std::uint8_t>(y),
+                    rgb.rowBytes());
+  auto faces = models().detector->detect(collage);
+  QVERIFY(faces.ok());
+  QCOMPARE(faces->size(), std::size_t(6));
+  for (int j = 0; j < 2; ++j)
+    for (int i = 0; i < 3; ++i) {
+      const float cx = 225.f + 512.f * i, cy = 125.f + 512.f * j;
+      const bool found = std::any_of(faces->begin(), faces->end(), [&](const tf::FaceDetection& f) {
+        return std::abs((f.x0 + f.x1) / 2 - cx) < 25.f && std::abs((f.y0 + f.y1) / 2 - cy) < 30.f;
+      });
+      QVERIFY2(found, qPrintable(QString("no face near (%1, %2)").arg(cx).arg(cy)));
+    }
+  auto ages = models().ager->predictFaces(collage, *faces);  // one batch of six
+  QVERIFY(ages.ok());
+  QCOMPARE(ages->size(), std::size_t(6));
 }
 
 void TestFaceModels::faceresOnTheAstronaut() {
