@@ -74,7 +74,10 @@ Result<std::vector<widgets::GalleryItem>> galleryItemsFromList(const QString& li
     const QString path = fields[0].trimmed();
     item.path = QDir::isAbsolutePath(path) ? path : base.absoluteFilePath(path);
     item.score = score;
-    if (fields.size() > 2) item.caption = fields.mid(2).join(QStringLiteral(", ")).trimmed();
+    if (fields.size() > 2) {  // the caption is the rest of the line, separators included
+      const int afterScore = static_cast<int>(line.indexOf(separator, line.indexOf(separator) + 1));
+      item.caption = line.mid(afterScore + 1).trimmed();
+    }
     item.metadata = fileMetadata(QFileInfo(item.path));
     item.metadata.insert(QStringLiteral("list"), QStringLiteral("%1 line %2").arg(name).arg(lineNo));
     items.push_back(std::move(item));
@@ -99,6 +102,10 @@ GalleryWindow::GalleryWindow(QWidget* parent) : QWidget(parent, Qt::Window), gal
 
 bool GalleryWindow::open(const QString& path, QString* error) {
   const QFileInfo info(path);
+  if (!info.exists()) {
+    if (error) *error = tr("%1: no such file or folder").arg(path);
+    return false;
+  }
   const bool folder = info.isDir();
   auto items = folder ? galleryItemsFromFolder(path) : galleryItemsFromList(path);
   if (!items) {

@@ -92,8 +92,10 @@ class TestJobCancel : public QObject {
   }
 
   // The error-level map checks the CancelToken every 64 rows: the job ends within a fraction of a second.
-  // What remains after the check is freeing and handing back the 48 MP buffers (about 0.2 s on a busy
-  // 2-core machine), hence the bound of half a second.
+  // What remains after the click is the map's 192 MB allocation before its first check and freeing the
+  // 48 MP buffers: ~0.2 s on the 2-core development machine at load ~2, ~0.57 s at load ~7 (builds running
+  // beside the suite), hence the bound of one second. A cancel that did not take effect fails anyway: the
+  // run would finish with a result (cancelAt() returns -4).
   void cancelFromTheJobBarStopsTheTaskPromptly() {
     auto w = window();
     QVERIFY(w);
@@ -101,7 +103,7 @@ class TestJobCancel : public QObject {
     if (ms == -1) QSKIP("the mapping stage ended before the test could click Cancel (machine too fast)");
     QVERIFY2(ms >= 0, qPrintable(QStringLiteral("code %1").arg(ms)));
     qInfo("cancel during the error-level map: the job ended %.1f ms after the click", ms);
-    QVERIFY2(ms < 500.0, qPrintable(QStringLiteral("%1 ms").arg(ms)));
+    QVERIFY2(ms < 1000.0, qPrintable(QStringLiteral("%1 ms").arg(ms)));
     QVERIFY(w->layers()->isEmpty());  // nothing drawn from a cancelled run
     const auto entry = w->jobBar()->entry(w->jobBar()->jobIds().constLast());
     QVERIFY(entry->parameters.contains(QStringLiteral("quality=90")));
