@@ -82,6 +82,7 @@ BookmarkDock::BookmarkDock(QWidget* parent) : QDockWidget(tr("Bookmarks"), paren
   list_->setIconSize(kThumb);
   list_->setSelectionMode(QAbstractItemView::SingleSelection);
   list_->setWordWrap(true);
+  list_->setMinimumHeight(kThumb.height() + 8);
   connect(list_, &QListWidget::currentRowChanged, this, &BookmarkDock::showDetails);
   connect(list_, &QListWidget::itemClicked, this, [this](QListWidgetItem* item) { Q_EMIT activated(list_->row(item)); });
   connect(list_, &QListWidget::itemActivated, this, [this](QListWidgetItem* item) { Q_EMIT activated(list_->row(item)); });
@@ -103,7 +104,9 @@ BookmarkDock::BookmarkDock(QWidget* parent) : QDockWidget(tr("Bookmarks"), paren
   comment_ = new QPlainTextEdit(details_);
   comment_->setObjectName(QStringLiteral("bookmarkComment"));
   comment_->setPlaceholderText(tr("What this view shows, what to check"));
-  comment_->setFixedHeight(comment_->fontMetrics().lineSpacing() * 5 + 12);
+  // Small minimum: the panel shares its dock area with the layer list on small screens.
+  comment_->setMinimumHeight(comment_->fontMetrics().lineSpacing() * 2 + 12);
+  comment_->setMaximumHeight(comment_->fontMetrics().lineSpacing() * 6 + 12);
   connect(comment_, &QPlainTextEdit::textChanged, this, [this] {
     if (!updating_) setComment(currentIndex(), comment_->toPlainText());
   });
