@@ -43,6 +43,8 @@
 #include "JobBarLink.h"
 #include "SessionController.h"
 #include "SettingsDialog.h"
+#include "ThresholdPanel.h"
+#include "ToolTree.h"
 #include "io/ImageReader.h"
 #include "widgets/ImageView.h"
 #include "widgets/JobBar.h"
@@ -87,6 +89,7 @@ MainWindow::MainWindow(host::PluginHost& host, QWidget* parent) : QMainWindow(pa
   createTaskDock();
   createLayerDock();
   createResultDock();
+  thresholdPanel_->setTable(resultTable_);
   createBookmarkDock();
   createJobDock();
   session_ = new SessionController(*this, *settings_, this);
@@ -476,7 +479,16 @@ void MainWindow::createLayerDock() {
   connect(layerList_, &widgets::LayerList::exported, this, [this](const QStringList& files) {
     statusBar()->showMessage(tr("Exported %1").arg(files.join(QStringLiteral(", "))), 8000);
   });
-  dock->setWidget(layerList_);
+  // Below the list: the threshold slider of a heatmap + mask result (ThresholdPanel, hidden otherwise).
+  auto* layerPanel = new QWidget(dock);
+  auto* layerLayout = new QVBoxLayout(layerPanel);
+  layerLayout->setContentsMargins(0, 0, 0, 0);
+  layerLayout->setSpacing(0);
+  layerList_->setParent(layerPanel);
+  thresholdPanel_ = new ThresholdPanel(layers_, nullptr, layerPanel);
+  layerLayout->addWidget(layerList_, 1);
+  layerLayout->addWidget(thresholdPanel_);
+  dock->setWidget(layerPanel);
   dock->setMinimumWidth(260);
   addDockWidget(Qt::RightDockWidgetArea, dock);
 }
@@ -623,7 +635,7 @@ void MainWindow::populateTaskTree() {
       f.setBold(true);
       group->setFont(0, f);
     }
-    auto* item = new QTreeWidgetItem(group, {qs(ref.spec->title)});
+    auto* item = new QTreeWidgetItem(toolCategoryItem(group, ref.spec->category), {qs(ref.spec->title)});
     item->setData(0, kTaskIdRole, qs(ref.spec->id));
     item->setToolTip(0, usable ? QStringLiteral("%1\n%2").arg(qs(ref.spec->id), qs(ref.spec->description)) : qs(ref.plugin->error));
     item->setFlags(usable ? Qt::ItemIsEnabled | Qt::ItemIsSelectable : Qt::NoItemFlags);
@@ -842,6 +854,7 @@ void MainWindow::showLayers(const std::vector<Layer>& result) {
   layerList_->setCurrentIndex(select >= 0 ? select : layers_->count() - 1);
   view_->setShowOriginal(false);
   showTables(result);
+  thresholdPanel_->attach(result);
   updateActions();
 }
 

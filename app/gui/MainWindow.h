@@ -43,6 +43,7 @@ class ErrorBanner;
 class GalleryWindow;
 class JobBarLink;
 class SessionController;
+class ThresholdPanel;
 
 class MainWindow : public QMainWindow {
   Q_OBJECT
@@ -72,6 +73,8 @@ class MainWindow : public QMainWindow {
   widgets::ImageView* view() const { return view_; }
   widgets::LayerStack* layers() const { return layers_; }
   widgets::LayerList* layerList() const { return layerList_; }
+  // The operating point of a heatmap + mask result (forgery.localize): moves the mask live.
+  ThresholdPanel* thresholdPanel() const { return thresholdPanel_; }
   // Side by side: the original on the left, the result on the right, zoom/pan/cursor synchronized.
   void setCompare(bool compare);
   bool isComparing() const;
@@ -176,6 +179,7 @@ class MainWindow : public QMainWindow {
   widgets::ImageView* compareView_ = nullptr;
   widgets::ViewSync* sync_ = nullptr;
   widgets::LayerList* layerList_ = nullptr;
+  ThresholdPanel* thresholdPanel_ = nullptr;
   QSplitter* splitter_ = nullptr;
   ErrorBanner* banner_ = nullptr;
   QTreeWidget* taskTree_ = nullptr;

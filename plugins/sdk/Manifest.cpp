@@ -143,7 +143,8 @@ Result<ParamSpec> parseParam(const QJsonObject& obj, const std::string& where) {
 }
 
 Result<TaskSpec> parseTask(const QJsonObject& obj, const std::string& where, const std::string& pluginId) {
-  if (auto ok = onlyKeys(obj, where, {"id", "title", "description", "inputs", "outputs", "parameters"}); !ok)
+  if (auto ok = onlyKeys(obj, where, {"id", "title", "description", "category", "inputs", "outputs", "parameters"});
+      !ok)
     return ok.error();
   TaskSpec t;
   auto id = str(obj, where, "id");
@@ -159,6 +160,13 @@ Result<TaskSpec> parseTask(const QJsonObject& obj, const std::string& where, con
   auto desc = str(obj, at, "description", false);
   if (!desc) return desc.error();
   t.description = *desc;
+  const auto category = obj.value("category");
+  if (!category.isUndefined()) {
+    if (!category.isString()) return bad(at + ".category", "must be a string");
+    t.category = category.toString().trimmed().toStdString();
+    if (t.category.empty()) return bad(at + ".category", "must not be empty (leave the key out instead)");
+    if (t.category.size() > 64) return bad(at + ".category", "must be at most 64 characters");
+  }
   auto inputs = kindList(obj, at, "inputs", inputKindNames());
   if (!inputs) return inputs.error();
   t.inputs = *inputs;

@@ -37,6 +37,8 @@ struct TaskSpec {
   std::string id;  // "<plugin>.<task>"
   std::string title;
   std::string description;
+  // Optional group in tool trees (GUI), e.g. "Compression"; empty: listed directly under its plugin.
+  std::string category;
   std::vector<std::string> inputs;   // input kinds accepted
   std::vector<std::string> outputs;  // layer kinds returned
   std::vector<ParamSpec> params;
