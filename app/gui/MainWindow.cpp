@@ -486,6 +486,16 @@ void MainWindow::createLayerDock() {
   layerLayout->setSpacing(0);
   layerList_->setParent(layerPanel);
   thresholdPanel_ = new ThresholdPanel(layers_, nullptr, layerPanel);
+  // The slider's operating point becomes the shown run's threshold (captions) and the form's, so Run
+  // reproduces the mask on screen.
+  connect(thresholdPanel_, &ThresholdPanel::thresholdApplied, this, [this](double threshold, double) {
+    const std::string value = QString::number(threshold, 'f', 2).toStdString();
+    auto it = std::find_if(mainRun_.params.begin(), mainRun_.params.end(), [](const auto& p) { return p.first == "threshold"; });
+    if (it != mainRun_.params.end()) it->second = value;
+    else if (!mainRun_.taskId.empty()) mainRun_.params.emplace_back("threshold", value);
+    if (selectedTaskId() == qs(mainRun_.taskId)) (void)paramForm_->apply({{"threshold", value}});  // in [0, 1]
+    updateCompareCaptions();
+  });
   layerLayout->addWidget(layerList_, 1);
   layerLayout->addWidget(thresholdPanel_);
   dock->setWidget(layerPanel);

@@ -15,11 +15,13 @@
 #include <QTest>
 #include <QTreeWidget>
 
+#include <string>
 #include <variant>
 
 #include "BookmarkDock.h"
 #include "CompareSlot.h"
 #include "MainWindow.h"
+#include "ParamForm.h"
 #include "RecentFiles.h"
 #include "TestFiles.h"
 #include "ThresholdPanel.h"
@@ -183,6 +185,14 @@ class TestForgeryWorkbench : public QObject {
     QVERIFY(panel->isActive());
     panel->setThreshold(0.6);
     QVERIFY(w.layers()->find("forgery_mask")->title().contains(QStringLiteral("0.60")));
+    // The form follows the operating point, so Run reproduces the mask on screen.
+    auto* form = w.findChild<loupe::gui::ParamForm*>();
+    QVERIFY(form);
+    bool inForm = false;
+    for (const auto& [name, value] : form->values()) inForm |= name == "threshold" && value == "0.6";
+    if (!inForm)
+      for (const auto& [name, value] : form->values()) inForm |= name == "threshold" && std::stod(value) == 0.6;
+    QVERIFY(inForm);
     w.view()->zoomAt(QPointF(100, 100), 2.0);
     QCOMPARE(w.compareView()->scale(), w.view()->scale());
 
