@@ -23,6 +23,7 @@
 #include "MainWindow.h"
 #include "ParamForm.h"
 #include "RecentFiles.h"
+#include "SessionController.h"
 #include "TestFiles.h"
 #include "ThresholdPanel.h"
 #include "ToolTree.h"
@@ -205,6 +206,25 @@ class TestForgeryWorkbench : public QObject {
     QVERIFY(b.visibleLayers.contains(QStringLiteral("forgery_mask")));
     QVERIFY(b.visibleLayers.contains(QStringLiteral("forgery_probability")));
     QVERIFY(!b.snapshotPng.isEmpty());
+
+    // Saved as a case and opened in a new window: the localisation comes back with its slider and bookmark.
+    const QString casePath = dir_.filePath(QStringLiteral("case.loupe"));
+    auto saved = w.session()->save(casePath);
+    QVERIFY2(saved.ok(), saved.ok() ? "" : saved.error().message.c_str());
+    {
+      MainWindow restored(host_);
+      restored.setRecoveryPromptEnabled(false);
+      restored.show();
+      QVERIFY(restored.session()->open(casePath));
+      QVERIFY(restored.layers()->find("forgery_mask"));
+      QVERIFY(restored.thresholdPanel()->isActive());
+      QCOMPARE(restored.bookmarks()->count(), w.bookmarks()->count());
+      restored.thresholdPanel()->setThreshold(0.9);
+      const auto* mask = dynamic_cast<const loupe::widgets::MaskLayer*>(restored.layers()->find("forgery_mask"));
+      std::size_t wrong = 0;
+      for (std::size_t i = 0; i < heat->values.size(); ++i) wrong += (mask->mask().values[i] != 0) != (heat->values[i] >= 0.9f);
+      QCOMPARE(wrong, std::size_t(0));
+    }
 
     // Another image: no result, no slider.
     QVERIFY(w.openImage(loupe::test::debianPhoto("coffee.png")));
