@@ -11,8 +11,10 @@ p = argparse.ArgumentParser()
 p.add_argument('--epochs', type=int, default=1)
 p.add_argument('--folder', default='/usr/share/datasets/fashion-mnist')
 p.add_argument('--json', default='')
+p.add_argument('--threads', type=int, default=0, help='torch threads (0: one per core; Debian torch defaults to 1)')
 a = p.parse_args()
-torch.set_num_threads(torch.get_num_threads())
+import os
+torch.set_num_threads(a.threads or os.cpu_count() or 1)
 
 def idx(name, offset):
     return np.frombuffer(gzip.open(f'{a.folder}/{name}.gz').read()[offset:], dtype=np.uint8)
