@@ -4,15 +4,9 @@
 
 #include "analysis/ErrorLevel.h"
 #include "io/ImageWriter.h"
+#include "TextFormat.h"
 
 namespace loupe::forgery {
-namespace {
-std::string fixed(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.2f", v);
-  return buf;
-}
-}  // namespace
 
 Result<std::vector<Layer>> ElaTask::run(const sdk::TaskInput& input, const sdk::ParamValues& params,
                                         sdk::TaskContext& context) {
@@ -51,9 +45,9 @@ Result<std::vector<Layer>> ElaTask::run(const sdk::TaskInput& input, const sdk::
   Table table;
   table.columns = {"measure", "value"};
   table.rows = {{"jpeg_quality", std::to_string(quality)},
-                {"mean_error", fixed(stats.mean)},
-                {"p99_error", fixed(stats.p99)},
-                {"max_error", fixed(stats.max)},
+                {"mean_error", fixed(stats.mean, 2)},
+                {"p99_error", fixed(stats.p99, 2)},
+                {"max_error", fixed(stats.max, 2)},
                 {"source_format", source.source.format.empty() ? "memory" : source.source.format}};
   if (!source.source.format.empty() && source.source.format != "jpeg")
     table.rows.push_back({"note", "The source is not a JPEG: the map shows how the whole image compresses, so "

@@ -1,17 +1,11 @@
 #include <cstdio>
 
 #include "ClassicTasks.h"
+#include "TextFormat.h"
 #include "forensics/JpegForensics.h"
 #include "io/ImageReader.h"
 
 namespace loupe::forgery {
-namespace {
-std::string fixed(double v, int digits = 2) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
-}  // namespace
 
 Result<std::vector<Layer>> JpegTask::run(const sdk::TaskInput& input, const sdk::ParamValues& params,
                                          sdk::TaskContext& context) {
@@ -60,12 +54,12 @@ Result<std::vector<Layer>> JpegTask::run(const sdk::TaskInput& input, const sdk:
       const auto q = forensics::estimateIjgQuality(*info);
       fileQuality = q.quality;
       summary.rows.push_back({"estimated_quality", std::to_string(q.quality)});
-      summary.rows.push_back({"quality_table_mean_abs_error", fixed(q.meanAbsError)});
+      summary.rows.push_back({"quality_table_mean_abs_error", fixed(q.meanAbsError, 2)});
       summary.rows.push_back({"quality_table_max_abs_error", fixed(q.maxAbsError, 0)});
       summary.rows.push_back({"ijg_standard_tables", q.exact ? "yes" : "no"});
       if (!q.exact)
         summary.rows.push_back({"note", "The tables are not IJG tables scaled by a quality (nearest: " +
-                                            std::to_string(q.quality) + ", mean error " + fixed(q.meanAbsError) +
+                                            std::to_string(q.quality) + ", mean error " + fixed(q.meanAbsError, 2) +
                                             "): a camera's or an editor's own tables. Compare them with the tables "
                                             "the claimed camera model writes."});
       Table tables;

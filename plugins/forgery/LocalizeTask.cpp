@@ -10,17 +10,12 @@
 #include "analysis/ForgeryLocalize.h"
 #include "core/Device.h"
 #include "runtime/ImageModel.h"
+#include "TextFormat.h"
 
 namespace loupe::forgery {
 namespace {
 
 constexpr const char* kTaskId = "forgery.localize";
-
-std::string fixed(double v, int digits = 3) {
-  char buf[48];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
 
 double secondsSince(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
@@ -150,7 +145,7 @@ Result<std::vector<Layer>> LocalizeTask::run(const sdk::TaskInput& input, const 
              {"stride", std::to_string(f.stride)},
              {"grid", std::to_string(f.gridWidth) + "x" + std::to_string(f.gridHeight)},
              {"pca_dims", std::to_string(f.features.dim() == 2 ? f.features.size(1) : 0)},
-             {"pca_explained_variance", fixed(f.explainedVariance)}};
+             {"pca_explained_variance", fixed(f.explainedVariance, 3)}};
   } else {
     auto t0 = std::chrono::steady_clock::now();
     context.progress.report(0.0, "Extracting features");
@@ -195,10 +190,10 @@ Result<std::vector<Layer>> LocalizeTask::run(const sdk::TaskInput& input, const 
                 {"cluster_sizes", sizes.empty() ? "none" : sizes}};
   if (cl.method == analysis::ClusterMethod::Hdbscan) table.rows.push_back({"noise_positions", std::to_string(result.clusters.noise)});
   for (auto& e : extra) table.rows.push_back({e.first, e.second});
-  table.rows.push_back({"feature_seconds", fixed(result.featureSeconds)});
-  table.rows.push_back({"cluster_seconds", fixed(result.clusterSeconds)});
-  table.rows.push_back({"map_seconds", fixed(result.mapSeconds)});
-  table.rows.push_back({"total_seconds", fixed(secondsSince(started))});
+  table.rows.push_back({"feature_seconds", fixed(result.featureSeconds, 3)});
+  table.rows.push_back({"cluster_seconds", fixed(result.clusterSeconds, 3)});
+  table.rows.push_back({"map_seconds", fixed(result.mapSeconds, 3)});
+  table.rows.push_back({"total_seconds", fixed(secondsSince(started), 3)});
   if (result.forgeryFound && cl.method == analysis::ClusterMethod::KMeans)
     result.notes.push_back("k-means always splits the image into " + std::to_string(cl.k) +
                            " parts: image_score (0 = one homogeneous texture, near 1 = clearly distinct regions) "

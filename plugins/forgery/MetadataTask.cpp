@@ -1,17 +1,11 @@
 #include <cstdio>
 
 #include "ClassicTasks.h"
+#include "TextFormat.h"
 #include "forensics/Metadata.h"
 #include "io/ImageReader.h"
 
 namespace loupe::forgery {
-namespace {
-std::string fixed(double v, int digits = 2) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.*f", digits, v);
-  return buf;
-}
-}  // namespace
 
 Result<std::vector<Layer>> MetadataTask::run(const sdk::TaskInput& input, const sdk::ParamValues& params,
                                              sdk::TaskContext& context) {
@@ -42,8 +36,8 @@ Result<std::vector<Layer>> MetadataTask::run(const sdk::TaskInput& input, const 
     findings.rows.push_back({"thumbnail", std::to_string(t.width) + "x" + std::to_string(t.height) + " " + t.mimeType +
                                               ", " + std::to_string(t.bytes.size()) + " bytes"});
     findings.rows.push_back({"thumbnail_aspect", fixed(t.thumbnailAspect, 3) + " (image " + fixed(t.imageAspect, 3) + ")"});
-    findings.rows.push_back({"thumbnail_mean_abs_difference", fixed(t.meanAbsDifference)});
-    findings.rows.push_back({"thumbnail_p95_abs_difference", fixed(t.p95AbsDifference)});
+    findings.rows.push_back({"thumbnail_mean_abs_difference", fixed(t.meanAbsDifference, 2)});
+    findings.rows.push_back({"thumbnail_p95_abs_difference", fixed(t.p95AbsDifference, 2)});
   } else {
     findings.rows.push_back({"thumbnail", "none embedded"});
   }

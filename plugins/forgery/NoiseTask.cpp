@@ -1,16 +1,10 @@
 #include <cstdio>
 
 #include "ClassicTasks.h"
+#include "TextFormat.h"
 #include "forensics/NoiseResidual.h"
 
 namespace loupe::forgery {
-namespace {
-std::string fixed(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%.3f", v);
-  return buf;
-}
-}  // namespace
 
 Result<std::vector<Layer>> NoiseTask::run(const sdk::TaskInput& input, const sdk::ParamValues& params,
                                           sdk::TaskContext& context) {
@@ -29,12 +23,12 @@ Result<std::vector<Layer>> NoiseTask::run(const sdk::TaskInput& input, const sdk
   const auto& st = maps->stats;
   Table table;
   table.columns = {"measure", "value"};
-  table.rows = {{"noise_sigma_estimate", fixed(st.sigmaEstimate)},
-                {"local_noise_p5", fixed(st.localP5)},
-                {"local_noise_median", fixed(st.localP50)},
-                {"local_noise_p95", fixed(st.localP95)},
-                {"local_noise_p95_over_p5", fixed(st.localP95 / std::max(st.localP5, 1e-6))},
-                {"median_residual_mean", fixed(st.medianResidualMean)},
+  table.rows = {{"noise_sigma_estimate", fixed(st.sigmaEstimate, 3)},
+                {"local_noise_p5", fixed(st.localP5, 3)},
+                {"local_noise_median", fixed(st.localP50, 3)},
+                {"local_noise_p95", fixed(st.localP95, 3)},
+                {"local_noise_p95_over_p5", fixed(st.localP95 / std::max(st.localP5, 1e-6), 3)},
+                {"median_residual_mean", fixed(st.medianResidualMean, 3)},
                 {"srm_kernel", forensics::srmKernelName(options.srm)},
                 {"median_kernel", std::to_string(options.medianKernel)},
                 {"window", std::to_string(options.window)}};
