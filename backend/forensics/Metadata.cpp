@@ -9,31 +9,14 @@
 #include <cctype>
 #include <cmath>
 #include <cstring>
-#include <mutex>
 
 #include "Convert.h"
+#include "io/ImageReader.h"
 
 namespace loupe::forensics {
 using namespace detail;
 
 namespace {
-
-void initExiv2() {
-  // As backend/io does: mute Exiv2's stderr logging and initialise the XMP toolkit with a lock, once.
-  // (XmpParser::initialize is idempotent, so whichever library runs first sets it up.)
-  static std::once_flag once;
-  std::call_once(once, [] {
-    Exiv2::LogMsg::setLevel(Exiv2::LogMsg::mute);
-    static std::recursive_mutex xmpMutex;
-    Exiv2::XmpParser::initialize(
-        [](void* data, bool lock) {
-          auto* m = static_cast<std::recursive_mutex*>(data);
-          if (lock) m->lock();
-          else m->unlock();
-        },
-        &xmpMutex);
-  });
-}
 
 std::string lower(std::string s) {
   std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return char(std::tolower(c)); });
@@ -191,7 +174,7 @@ void compareThumbnail(MetadataReport& r, const Exiv2::ExifData& exif, const Imag
 }  // namespace
 
 MetadataReport analyseMetadata(const std::vector<std::uint8_t>& bytes, const Image& image, const CancelToken& cancel) {
-  initExiv2();
+  io::initExiv2();
   MetadataReport r;
   // An APP1 segment holding "Exif\0\0" among the JPEG's header segments.
   for (std::size_t i = 2; i + 10 < bytes.size() && i < (1u << 20); ++i)

@@ -107,21 +107,7 @@ void applyOrientation(cv::Mat& m, int orientation) {
 }
 
 int readOrientation(const std::vector<std::uint8_t>& bytes, std::vector<std::string>& warnings) {
-  // Once per process, before any parsing: mute Exiv2's stderr logging, and initialise the XMP toolkit with
-  // a lock. Exiv2 would otherwise initialise it lazily from whichever thread first meets XMP, which its
-  // documentation says is not thread-safe (jobs load images on several threads).
-  static std::once_flag once;
-  std::call_once(once, [] {
-    Exiv2::LogMsg::setLevel(Exiv2::LogMsg::mute);
-    static std::recursive_mutex xmpMutex;
-    Exiv2::XmpParser::initialize(
-        [](void* data, bool lock) {
-          auto* m = static_cast<std::recursive_mutex*>(data);
-          if (lock) m->lock();
-          else m->unlock();
-        },
-        &xmpMutex);
-  });
+  initExiv2();  // jobs load images on several threads
   try {
     auto image = Exiv2::ImageFactory::open(bytes.data(), static_cast<long>(bytes.size()));
     if (image.get() == nullptr) return 1;
@@ -274,6 +260,21 @@ Result<Image> loadImage(const std::string& path, const ImageLoadOptions& options
   if (!image) return image.error();
   image->source.path = fs::absolute(path).lexically_normal().string();
   return image;
+}
+
+void initExiv2() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    Exiv2::LogMsg::setLevel(Exiv2::LogMsg::mute);
+    static std::recursive_mutex xmpMutex;
+    Exiv2::XmpParser::initialize(
+        [](void* data, bool lock) {
+          auto* m = static_cast<std::recursive_mutex*>(data);
+          if (lock) m->lock();
+          else m->unlock();
+        },
+        &xmpMutex);
+  });
 }
 
 }  // namespace loupe::io

@@ -30,6 +30,11 @@ Result<Image> decodeImage(const std::vector<std::uint8_t>& bytes, const std::str
                           const ImageLoadOptions& options = {});
 Result<Image> loadImage(const std::string& path, const ImageLoadOptions& options = {});
 
+// Prepares Exiv2 once per process, before any parsing: mutes its stderr logging and initialises the XMP
+// toolkit with a lock (Exiv2 would otherwise initialise it lazily from whichever thread first meets XMP,
+// which its documentation says is not thread-safe). Everything in Loupe that uses Exiv2 calls this first.
+void initExiv2();
+
 Result<std::vector<std::uint8_t>> readFileBytes(const std::string& path, std::uint64_t maxBytes = 4ull << 30);
 
 }  // namespace loupe::io
