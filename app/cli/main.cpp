@@ -34,8 +34,10 @@ nlohmann::json taskJson(const host::TaskRef& t) {
     if (!p.choices.empty()) j["choices"] = p.choices;
     params.push_back(j);
   }
-  return {{"id", t.spec->id}, {"title", t.spec->title}, {"plugin", t.plugin->manifest.id},
-          {"inputs", t.spec->inputs}, {"outputs", t.spec->outputs}, {"parameters", params}};
+  nlohmann::json j = {{"id", t.spec->id}, {"title", t.spec->title}, {"plugin", t.plugin->manifest.id},
+                      {"inputs", t.spec->inputs}, {"outputs", t.spec->outputs}, {"parameters", params}};
+  if (!t.spec->category.empty()) j["category"] = t.spec->category;
+  return j;
 }
 
 int listTasks(host::PluginHost& host, bool json) {
@@ -52,7 +54,9 @@ int listTasks(host::PluginHost& host, bool json) {
     return host::PluginFailed;
   }
   for (const auto& t : tasks) {
-    std::cout << t.spec->id << "\t" << t.spec->title << "\n";
+    std::cout << t.spec->id << "\t" << t.spec->title;
+    if (!t.spec->category.empty()) std::cout << "\t[" << t.spec->category << "]";
+    std::cout << "\n";
     for (const auto& p : t.spec->params) {
       std::cout << "    --param " << p.id << "=" << sdk::paramToString(p.defaultValue) << "\t(" << sdk::paramTypeName(p.type);
       if (p.min || p.max)

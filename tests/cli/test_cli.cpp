@@ -44,7 +44,7 @@ class TestCli : public QObject {
   void shouldListTasksFromManifests() {
     const Run r = cli({"tasks"});
     QCOMPARE(r.exitCode, 0);
-    QVERIFY(r.out.contains("forgery.ela\tError Level Analysis"));
+    QVERIFY(r.out.contains("forgery.ela\tError Level Analysis\t[Compression]"));  // category from the manifest
     QVERIFY(r.out.contains("--param quality=90"));
     const Run j = cli({"tasks", "--json"});
     QCOMPARE(j.exitCode, 0);
@@ -56,6 +56,7 @@ class TestCli : public QObject {
       if (t.toObject()["id"].toString() == QString("forgery.ela")) ela = t.toObject();
     QVERIFY(!ela.isEmpty());
     QCOMPARE(ela["plugin"].toString(), QString("forgery"));
+    QCOMPARE(ela["category"].toString(), QString("Compression"));
     QCOMPARE(ela["parameters"].toArray()[0].toObject()["id"].toString(), QString("quality"));
   }
 
