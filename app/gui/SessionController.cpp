@@ -1,5 +1,7 @@
 #include "SessionController.h"
 
+#include <algorithm>
+
 #include <QApplication>
 #include <QBuffer>
 #include <QDir>
@@ -20,6 +22,7 @@
 #include "BookmarkDock.h"
 #include "ErrorBanner.h"
 #include "MainWindow.h"
+#include "ThresholdPanel.h"
 #include "session/Report.h"
 #include "session/SessionFile.h"
 #include "widgets/ImageView.h"
@@ -67,6 +70,8 @@ SessionController::SessionController(MainWindow& window, AppSettings& settings, 
   connect(window_.layers(), &widgets::LayerStack::layerChanged, this, &SessionController::markDirty);
   connect(window_.layers(), &widgets::LayerStack::layersChanged, this, &SessionController::markDirty);
   connect(window_.bookmarks(), &BookmarkDock::changed, this, &SessionController::markDirty);
+  connect(window_.thresholdPanel(), &ThresholdPanel::thresholdApplied, this,
+          [this](double threshold, double) { onThresholdApplied(threshold); });
   connect(window_.bookmarks(), &BookmarkDock::activated, this, &SessionController::goToBookmark);
   connect(window_.bookmarks(), &BookmarkDock::addRequested, this, &SessionController::addBookmark);
   locate_ = [this](const session::InputFile& missing) {
@@ -144,7 +149,21 @@ void SessionController::onRunFinished(bool ok) {
   auto set = std::make_shared<session::LayerSet>();
   set->layers = result.layers;
   layers_ = std::move(set);
+  shownStale_ = false;
   runImage_ = window_.imagePath();
+  markDirty();
+}
+
+void SessionController::onThresholdApplied(double threshold) {
+  // The slider's operating point is the run's threshold from now on: in the saved case's run parameters
+  // and in new bookmarks (and thus the report); the mask and table follow at the next capture.
+  if (run_ && runImage_ == window_.imagePath()) {
+    const QString value = QString::number(threshold, 'f', 2);
+    auto it = std::find_if(run_->params.begin(), run_->params.end(), [](const auto& p) { return p.first == "threshold"; });
+    if (it != run_->params.end()) it->second = value.toStdString();
+    else run_->params.emplace_back("threshold", value.toStdString());
+    shownStale_ = layers_ != nullptr;
+  }
   markDirty();
 }
 
@@ -153,6 +172,7 @@ void SessionController::onImageChanged() {
   if (window_.imagePath() != runImage_) {  // results belong to the previous image
     run_.reset();
     layers_.reset();
+    shownStale_ = false;
   }
   if (!path_.isEmpty() || window_.bookmarks()->count() > 0) markDirty();
   window_.updateTitle();
@@ -174,6 +194,12 @@ Session SessionController::capture() const {
     s.input = in;
   }
   if (run_ && runImage_ == window_.imagePath()) {
+    if (shownStale_ && layers_) {
+      auto shown = std::make_shared<session::LayerSet>();
+      shown->layers = layers_->layers;
+      if (window_.thresholdPanel()->writeShownTo(shown->layers)) layers_ = std::move(shown);
+      shownStale_ = false;
+    }
     s.run = run_;
     s.layers = layers_;
   }
@@ -260,6 +286,7 @@ bool SessionController::apply(const Session& s, const QString& path) {
     if (window_.selectTask(s.run->taskId)) window_.applyParameters(s.run->params);
     run_ = s.run;
     layers_ = s.layers;
+    shownStale_ = false;
     runImage_ = window_.imagePath();
   } else {
     run_.reset();
@@ -338,6 +365,7 @@ void SessionController::newSession() {
   window_.closeImage();
   run_.reset();
   layers_.reset();
+  shownStale_ = false;
   runImage_.clear();
   window_.bookmarks()->setBookmarks({});
   title_.clear();

@@ -100,6 +100,7 @@ class SessionController : public QObject {
  private:
   void onRunFinished(bool ok);
   void onImageChanged();
+  void onThresholdApplied(double threshold);
   void markDirty();
   void updateTimer();
   void applyStyles(const std::vector<session::LayerStyle>& styles);
@@ -114,7 +115,10 @@ class SessionController : public QObject {
   bool autosaveDue_ = false;
   int applying_ = 0;
   std::optional<session::RunRecord> run_;
-  std::shared_ptr<const session::LayerSet> layers_;
+  // The run's layers; after the threshold slider moved, rebuilt once (capture) with the mask and table as
+  // shown (ThresholdPanel::writeShownTo), so a saved case reopens at the slider's operating point.
+  mutable std::shared_ptr<const session::LayerSet> layers_;
+  mutable bool shownStale_ = false;
   QString runImage_;  // the image run_ belongs to
   QTimer timer_;
   QString recoveryDir_;

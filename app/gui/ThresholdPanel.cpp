@@ -199,6 +199,53 @@ void ThresholdPanel::apply(double threshold) {
   Q_EMIT thresholdApplied(threshold, fraction);
 }
 
+// The image verdict at this operating point (the task's own rows say how sure the clustering is).
+QString ThresholdPanel::verdict(double threshold, double forgedFraction) const {
+  return !forgeryFound_       ? tr("pristine (no forgery found)")
+         : forgedFraction > 0 ? tr("forged regions at p \u2265 %1").arg(fixed(threshold, 2))
+                              : tr("pristine at p \u2265 %1").arg(fixed(threshold, 2));
+}
+
+bool ThresholdPanel::writeShownTo(std::vector<Layer>& result) const {
+  if (!active_) return false;
+  const auto* shown = dynamic_cast<const widgets::MaskLayer*>(layers_->find(maskId_));
+  if (!shown) return false;
+  const std::string maskId = maskId_.toStdString();
+  auto maskLayer = std::find_if(result.begin(), result.end(), [&](const Layer& l) {
+    const auto* m = std::get_if<Mask>(&l.payload);
+    return l.id == maskId && m && m->width == shown->mask().width && m->height == shown->mask().height;
+  });
+  Table* summary = nullptr;
+  for (Layer& layer : result)
+    if (auto* t = std::get_if<Table>(&layer.payload); t && !summary)
+      for (const auto& row : t->rows)
+        if (row.size() >= 2 && row[0] == "threshold") summary = t;
+  if (maskLayer == result.end() || !summary) return false;
+  const double t = threshold();
+  const double fraction = forgedFraction();
+  maskLayer->payload = shown->mask();
+  maskLayer->title = shown->title().toStdString();
+  // The same rows and texts as updateTable() puts in the Results table.
+  int fractionRow = -1;
+  int verdictRow = -1;
+  for (std::size_t r = 0; r < summary->rows.size(); ++r) {
+    auto& row = summary->rows[r];
+    if (row.size() < 2) continue;
+    if (row[0] == "threshold") row[1] = fixed(t, 2).toStdString();
+    if (row[0] == "forged_fraction") row[1] = fixed(fraction, 4).toStdString(), fractionRow = static_cast<int>(r);
+    if (row[0] == "verdict") verdictRow = static_cast<int>(r);
+  }
+  const std::string verdictText = verdict(t, fraction).toStdString();
+  if (verdictRow >= 0) {
+    summary->rows[static_cast<std::size_t>(verdictRow)][1] = verdictText;
+  } else if (fractionRow >= 0) {
+    std::vector<std::string> row{"verdict", verdictText};
+    row.resize(std::max<std::size_t>(2, summary->columns.size()));
+    summary->rows.insert(summary->rows.begin() + fractionRow + 1, std::move(row));
+  }
+  return true;
+}
+
 void ThresholdPanel::updateTable(double threshold, double forgedFraction) {
   if (!table_ || table_->columnCount() < 2) return;
   int fractionRow = -1;
@@ -212,10 +259,7 @@ void ThresholdPanel::updateTable(double threshold, double forgedFraction) {
     if (key->text() == QLatin1String("forged_fraction")) value->setText(fixed(forgedFraction, 4)), fractionRow = r;
     if (key->text() == QLatin1String("verdict")) verdictRow = r;
   }
-  // The image verdict at this operating point (the task's own rows say how sure the clustering is).
-  const QString verdict = !forgeryFound_       ? tr("pristine (no forgery found)")
-                          : forgedFraction > 0 ? tr("forged regions at p \u2265 %1").arg(fixed(threshold, 2))
-                                               : tr("pristine at p \u2265 %1").arg(fixed(threshold, 2));
+  const QString verdict = this->verdict(threshold, forgedFraction);
   if (verdictRow < 0) {
     if (fractionRow < 0) return;
     verdictRow = fractionRow + 1;

@@ -43,6 +43,10 @@ class ThresholdPanel : public QWidget {
   // Milliseconds the last update took (mask + layer swap + table), for the status line and benchmarks.
   double lastUpdateMs() const { return lastMs_; }
   QSlider* slider() const { return slider_; }
+  // Writes the operating point shown into `result` (the layers of the attached run, as the task returned
+  // them): the mask layer's values and title, and the summary table's threshold, forged_fraction and verdict
+  // rows, as drawn and listed now. Returns false (nothing written) when inactive or the layers are not there.
+  bool writeShownTo(std::vector<Layer>& result) const;
 
  Q_SIGNALS:
   void thresholdApplied(double threshold, double forgedFraction);
@@ -51,6 +55,7 @@ class ThresholdPanel : public QWidget {
   void apply(double threshold);
   void updateTable(double threshold, double forgedFraction);
   double forgedFraction() const;
+  QString verdict(double threshold, double forgedFraction) const;
 
   widgets::LayerStack* layers_;
   QTableWidget* table_;

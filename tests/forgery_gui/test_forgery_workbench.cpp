@@ -62,6 +62,12 @@ const loupe::Heatmap* heatmapOf(const std::vector<loupe::Layer>& layers) {
   return nullptr;
 }
 
+std::string paramOf(const std::vector<std::pair<std::string, std::string>>& params, const std::string& name) {
+  for (const auto& [key, value] : params)
+    if (key == name) return value;
+  return "<missing>";
+}
+
 double meanDifference(const QImage& a, const QImage& b) {
   const QImage x = a.convertToFormat(QImage::Format_RGB32), y = b.convertToFormat(QImage::Format_RGB32);
   double sum = 0;
@@ -206,19 +212,58 @@ class TestForgeryWorkbench : public QObject {
     QVERIFY(b.visibleLayers.contains(QStringLiteral("forgery_mask")));
     QVERIFY(b.visibleLayers.contains(QStringLiteral("forgery_probability")));
     QVERIFY(!b.snapshotPng.isEmpty());
+    QVERIFY2(paramOf(b.params, "threshold") == "0.60", paramOf(b.params, "threshold").c_str());  // the slider's
 
-    // Saved as a case and opened in a new window: the localisation comes back with its slider and bookmark.
+    // Saved, then the slider moves: the session is dirty, and a new save keeps the mask, table and threshold
+    // as shown (reference: the test's own thresholding of the run's heatmap at 0.45).
     const QString casePath = dir_.filePath(QStringLiteral("case.loupe"));
+    {
+      auto saved = w.session()->save(casePath);
+      QVERIFY2(saved.ok(), saved.ok() ? "" : saved.error().message.c_str());
+    }
+    QVERIFY(!w.session()->isDirty());
+    panel->slider()->setValue(45);
+    QVERIFY(w.session()->isDirty());
+    w.findChild<QAction*>(QStringLiteral("addBookmarkAction"))->trigger();
+    QCOMPARE(paramOf(w.bookmarks()->bookmarks().back().params, "threshold"), std::string("0.45"));
+    std::size_t forged45 = 0;
+    for (float v : heat->values) forged45 += v >= 0.45f;
+    const QString fraction45 = QString::number(double(forged45) / heat->values.size(), 'f', 4);
+    QCOMPARE(cell(table, "forged_fraction"), fraction45);
+    const QString verdict45 = cell(table, "verdict");
+
+    // Saved as a case and opened in a new window: the localisation comes back as it was shown, with its
+    // slider, table rows, run parameters and bookmarks.
     auto saved = w.session()->save(casePath);
     QVERIFY2(saved.ok(), saved.ok() ? "" : saved.error().message.c_str());
+    QVERIFY(!w.session()->isDirty());
     {
       MainWindow restored(host_);
       restored.setRecoveryPromptEnabled(false);
       restored.show();
       QVERIFY(restored.session()->open(casePath));
-      QVERIFY(restored.layers()->find("forgery_mask"));
       QVERIFY(restored.thresholdPanel()->isActive());
+      const auto* shown = dynamic_cast<const loupe::widgets::MaskLayer*>(restored.layers()->find("forgery_mask"));
+      QVERIFY(shown);
+      QCOMPARE(shown->mask().values.size(), heat->values.size());
+      std::size_t wrong45 = 0;
+      for (std::size_t i = 0; i < heat->values.size(); ++i) wrong45 += (shown->mask().values[i] != 0) != (heat->values[i] >= 0.45f);
+      QCOMPARE(wrong45, std::size_t(0));
+      QVERIFY(shown->title().contains(QStringLiteral("0.45")));
+      QCOMPARE(restored.thresholdPanel()->slider()->value(), 45);
+      auto* restoredTable = restored.findChild<QTableWidget*>(QStringLiteral("resultTable"));
+      QVERIFY(restoredTable);
+      QCOMPARE(cell(restoredTable, "threshold"), QStringLiteral("0.45"));
+      QCOMPARE(cell(restoredTable, "forged_fraction"), fraction45);
+      QCOMPARE(cell(restoredTable, "verdict"), verdict45);
+      const auto captured = restored.session()->capture();
+      QVERIFY(captured.run);
+      QCOMPARE(paramOf(captured.run->params, "threshold"), std::string("0.45"));
+      QVERIFY(!restored.session()->isDirty());  // opening is not an edit
       QCOMPARE(restored.bookmarks()->count(), w.bookmarks()->count());
+      QCOMPARE(paramOf(restored.bookmarks()->bookmarks().back().params, "threshold"), std::string("0.45"));
+      QCOMPARE(paramOf(restored.bookmarks()->bookmarks().at(restored.bookmarks()->count() - 2).params, "threshold"),
+               std::string("0.60"));
       restored.thresholdPanel()->setThreshold(0.9);
       const auto* mask = dynamic_cast<const loupe::widgets::MaskLayer*>(restored.layers()->find("forgery_mask"));
       std::size_t wrong = 0;
