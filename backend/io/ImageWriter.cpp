@@ -166,29 +166,6 @@ Result<void> writeImage(const Image& image, const std::string& path) {
   return writeMat(toCvBgr(image), path);
 }
 
-Result<Image> recompressJpeg(const Image& image, int quality) {
-  if (quality < 1 || quality > 100)
-    return Error{ErrorCode::InvalidArgument, "JPEG quality must be 1-100, got " + std::to_string(quality)};
-  if (image.empty()) return Error{ErrorCode::InvalidArgument, "Cannot re-compress an empty image"};
-  if (image.depth() != PixelDepth::U8 || (image.order() != ColorOrder::RGB && image.order() != ColorOrder::Gray))
-    return Error{ErrorCode::InvalidArgument, std::string("JPEG re-compression needs an 8-bit gray or RGB image, got ") +
-                                                 colorOrderName(image.order()) + " " + pixelDepthName(image.depth())};
-  std::vector<std::uint8_t> encoded;
-  try {
-    if (!cv::imencode(".jpg", toCvBgr(image), encoded, {cv::IMWRITE_JPEG_QUALITY, quality}))
-      return Error{ErrorCode::Internal, "JPEG encoder failed"};
-  } catch (const cv::Exception& e) {
-    return Error{ErrorCode::Internal, std::string("JPEG encoder failed: ") + e.what()};
-  }
-  const cv::Mat decoded = cv::imdecode(encoded, image.order() == ColorOrder::Gray ? cv::IMREAD_GRAYSCALE : cv::IMREAD_COLOR);
-  if (decoded.empty()) return Error{ErrorCode::Internal, "JPEG decoder failed on freshly encoded data"};
-  Image out(image.width(), image.height(), image.order());
-  cv::Mat dst(out.height(), out.width(), CV_8UC(out.channels()), out.data(), out.rowBytes());
-  if (image.order() == ColorOrder::RGB) cv::cvtColor(decoded, dst, cv::COLOR_BGR2RGB);
-  else decoded.copyTo(dst);
-  return out;
-}
-
 Result<std::vector<std::string>> exportLayer(const Layer& layer, const std::string& dir) {
   if (auto ok = checkLayerId(layer.id); !ok) return ok.error();
   if (const auto* h = std::get_if<Heatmap>(&layer.payload))

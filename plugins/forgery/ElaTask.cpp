@@ -30,7 +30,7 @@ Result<std::vector<Layer>> ElaTask::run(const sdk::TaskInput& input, const sdk::
   if (context.cancel.isCancelled()) return Error::cancelled();
 
   context.progress.report(0.1, "Re-compressing at JPEG quality " + std::to_string(quality));
-  auto recompressed = io::recompressJpeg(work, quality);
+  auto recompressed = io::recompressJpeg(work, quality, context.cancel);
   if (!recompressed) return recompressed.error();
   if (context.cancel.isCancelled()) return Error::cancelled();
 

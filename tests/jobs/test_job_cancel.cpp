@@ -109,16 +109,16 @@ class TestJobCancel : public QObject {
     QVERIFY(entry->parameters.contains(QStringLiteral("quality=90")));
   }
 
-  // Re-compressing a 48 MP image as JPEG is one libjpeg call that cannot be interrupted: cancelling then
-  // waits for it. Measured and bounded, so a regression shows.
-  void cancelDuringRecompressionWaitsForTheEncoder() {
+  // Re-compressing a 48 MP image as JPEG checks the token every 64 rows of the encoder and the decoder,
+  // so a cancel there is as prompt as anywhere else.
+  void cancelDuringRecompressionIsPrompt() {
     auto w = window();
     QVERIFY(w);
     const double ms = cancelAt(*w, QStringLiteral("Re-compressing"));
     if (ms == -1) QSKIP("re-compression ended before the test could click Cancel");
     QVERIFY2(ms >= 0, qPrintable(QStringLiteral("code %1").arg(ms)));
     qInfo("cancel during JPEG re-compression: the job ended %.1f ms after the click", ms);
-    QVERIFY2(ms < 5000.0, qPrintable(QStringLiteral("%1 ms").arg(ms)));
+    QVERIFY2(ms < 1000.0, qPrintable(QStringLiteral("%1 ms").arg(ms)));
   }
 
   void twoJobsRunAtOnceAndStayListed() {
