@@ -13,32 +13,18 @@
 #include <jpeglib.h>
 
 #include "Convert.h"
+#include "io/JpegErrors.h"
 
 namespace loupe::forensics {
 using namespace detail;
 
 namespace {
 
-struct ErrorManager {
-  jpeg_error_mgr pub;
-  std::jmp_buf jump;
-  char message[JMSG_LENGTH_MAX];
-};
-
-void onError(j_common_ptr cinfo) {
-  auto* err = reinterpret_cast<ErrorManager*>(cinfo->err);
-  (*cinfo->err->format_message)(cinfo, err->message);
-  std::longjmp(err->jump, 1);
-}
-void onMessage(j_common_ptr, int) {}  // warnings (e.g. extraneous bytes) are not errors here
-
 // Plain C data only between setjmp and longjmp. Returns 0 on success, 1 on a libjpeg error.
 int readHeaders(const std::uint8_t* data, unsigned long size, JpegInfo* out, char* message) {
   jpeg_decompress_struct cinfo;
-  ErrorManager err;
-  cinfo.err = jpeg_std_error(&err.pub);
-  err.pub.error_exit = onError;
-  err.pub.emit_message = onMessage;
+  io::jpeg::ErrorManager err;
+  cinfo.err = io::jpeg::install(err);
   err.message[0] = 0;
   if (setjmp(err.jump)) {
     std::strncpy(message, err.message, JMSG_LENGTH_MAX);

@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "Convert.h"
+#include "io/ExifOrientation.h"
 #include "io/ImageReader.h"
 
 namespace loupe::forensics {
@@ -62,18 +63,6 @@ std::string normaliseDate(std::string s) {
   return out.substr(0, 14);
 }
 
-void applyOrientation(cv::Mat& m, int orientation) {
-  switch (orientation) {
-    case 2: cv::flip(m, m, 1); break;
-    case 3: cv::rotate(m, m, cv::ROTATE_180); break;
-    case 4: cv::flip(m, m, 0); break;
-    case 5: cv::transpose(m, m); break;
-    case 6: cv::rotate(m, m, cv::ROTATE_90_CLOCKWISE); break;
-    case 7: cv::transpose(m, m); cv::flip(m, m, -1); break;
-    case 8: cv::rotate(m, m, cv::ROTATE_90_COUNTERCLOCKWISE); break;
-    default: break;
-  }
-}
 
 void consistencyNotes(MetadataReport& r, const Image& image) {
   const auto& e = r.entries;
@@ -143,7 +132,7 @@ void compareThumbnail(MetadataReport& r, const Exiv2::ExifData& exif, const Imag
                          ") cannot be decoded.");
     return;
   }
-  applyOrientation(decoded, image.source.exifOrientation);
+  io::applyExifOrientation(decoded, image.source.exifOrientation);
   t.width = decoded.cols;
   t.height = decoded.rows;
   t.thumbnailAspect = double(t.width) / t.height;

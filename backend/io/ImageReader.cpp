@@ -1,4 +1,5 @@
 #include "ImageReader.h"
+#include "ExifOrientation.h"
 
 #include <exiv2/exiv2.hpp>
 #include <opencv2/core.hpp>
@@ -92,19 +93,6 @@ Result<ImageHeader> probePng(const std::uint8_t* d, std::size_t n) {
   return h;
 }
 
-// Rotates/flips so that the image appears as the camera's orientation tag says (EXIF 2.3, tag 0x0112).
-void applyOrientation(cv::Mat& m, int orientation) {
-  switch (orientation) {
-    case 2: cv::flip(m, m, 1); break;
-    case 3: cv::rotate(m, m, cv::ROTATE_180); break;
-    case 4: cv::flip(m, m, 0); break;
-    case 5: cv::transpose(m, m); break;
-    case 6: cv::rotate(m, m, cv::ROTATE_90_CLOCKWISE); break;
-    case 7: cv::transpose(m, m); cv::flip(m, m, -1); break;
-    case 8: cv::rotate(m, m, cv::ROTATE_90_COUNTERCLOCKWISE); break;
-    default: break;
-  }
-}
 
 int readOrientation(const std::vector<std::uint8_t>& bytes, std::vector<std::string>& warnings) {
   initExiv2();  // jobs load images on several threads
@@ -232,7 +220,7 @@ Result<Image> decodeImage(const std::vector<std::uint8_t>& bytes, const std::str
 
   if (options.applyOrientation) {
     source.exifOrientation = readOrientation(bytes, source.warnings);
-    applyOrientation(mat, source.exifOrientation);
+    applyExifOrientation(mat, source.exifOrientation);
   }
 
   ColorOrder order;

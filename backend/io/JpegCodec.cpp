@@ -13,25 +13,13 @@
 #include <jpeglib.h>
 
 #include "ImageWriter.h"
+#include "JpegErrors.h"
 
 namespace loupe::io {
 namespace {
 
 constexpr int kRowsBetweenChecks = 64;
 
-struct ErrorManager {
-  jpeg_error_mgr pub;
-  std::jmp_buf jump;
-  char message[JMSG_LENGTH_MAX];
-};
-
-void onError(j_common_ptr cinfo) {
-  auto* err = reinterpret_cast<ErrorManager*>(cinfo->err);
-  (*cinfo->err->format_message)(cinfo, err->message);
-  std::longjmp(err->jump, 1);
-}
-
-void silence(j_common_ptr, int) {}
 
 // A destination manager writing into a std::vector (libjpeg's jpeg_mem_dest leaves a dangling pointer
 // behind when compression is aborted after it grew its buffer).
@@ -67,10 +55,8 @@ void termDestination(j_compress_ptr cinfo) {
 bool encode(const Image& image, int quality, const CancelToken& cancel, std::vector<std::uint8_t>& out,
             std::string& error) {
   jpeg_compress_struct cinfo{};
-  ErrorManager err{};
-  cinfo.err = jpeg_std_error(&err.pub);
-  err.pub.error_exit = onError;
-  err.pub.emit_message = silence;
+  jpeg::ErrorManager err{};
+  cinfo.err = jpeg::install(err);
   if (setjmp(err.jump)) {
     error = std::string("JPEG encoder failed: ") + err.message;
     jpeg_destroy_compress(&cinfo);
@@ -107,10 +93,8 @@ bool encode(const Image& image, int quality, const CancelToken& cancel, std::vec
 
 bool decode(const std::vector<std::uint8_t>& in, Image& out, const CancelToken& cancel, std::string& error) {
   jpeg_decompress_struct cinfo{};
-  ErrorManager err{};
-  cinfo.err = jpeg_std_error(&err.pub);
-  err.pub.error_exit = onError;
-  err.pub.emit_message = silence;
+  jpeg::ErrorManager err{};
+  cinfo.err = jpeg::install(err);
   if (setjmp(err.jump)) {
     error = std::string("JPEG decoder failed on freshly encoded data: ") + err.message;
     jpeg_destroy_decompress(&cinfo);
