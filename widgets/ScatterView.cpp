@@ -453,6 +453,7 @@ void ScatterView::uploadBuffers() {
 }
 
 void ScatterView::paintGL() {
+  ++frames_;
   glClearColor(qRed(background_) / 255.f, qGreen(background_) / 255.f, qBlue(background_) / 255.f, 1.f);
   glClear(GL_COLOR_BUFFER_BIT);
   if (program_ && count() > 0) {

@@ -117,6 +117,8 @@ class ScatterView : public QOpenGLWidget, protected QOpenGLExtraFunctions {
   double renderNow();
   // The GL information line (vendor, renderer, version), once the widget has been shown.
   QString glInfo() const { return glInfo_; }
+  // Frames drawn so far (paintGL calls).
+  std::int64_t framesDrawn() const { return frames_; }
 
  Q_SIGNALS:
   void pointClicked(std::int32_t id);
@@ -164,6 +166,7 @@ class ScatterView : public QOpenGLWidget, protected QOpenGLExtraFunctions {
   bool positionsDirty_ = true, colorsDirty_ = true, selectionDirty_ = true;
   bool gles_ = false;
   QString glInfo_;
+  std::int64_t frames_ = 0;
 
   QRgb background_ = 0xffffffff;
   float alpha_ = 0.8f;
