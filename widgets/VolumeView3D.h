@@ -35,7 +35,8 @@ class VolumeView3D : public QOpenGLWidget {
  public:
   // How the intensity volume is drawn.
   enum class VolumeMode {
-    Rendering,  // ray-cast volume rendering (vtkSmartVolumeMapper)
+    Rendering,  // ray-cast volume rendering (vtkSmartVolumeMapper), translucent so surfaces show through
+    Slices,     // the volume's three index planes through the crosshair (as in 3D Slicer's 3-D view)
     Hidden,     // surfaces only
   };
 
