@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "GpuCheck.h"
 #include "core/Device.h"
 #include "core/Sha256.h"
 #include "core/TensorConvert.h"
@@ -28,41 +29,7 @@
 using namespace loupe;
 
 namespace {
-struct Row {
-  std::string name, result, detail;
-};
-std::vector<Row> g_rows;
-int g_failures = 0;
-
-void check(const std::string& name, bool ok, const std::string& detail) {
-  g_rows.push_back({name, ok ? "pass" : "FAIL", detail});
-  if (!ok) ++g_failures;
-}
-
-void sync(const torch::Device& d) {
-  if (d.is_cuda()) torch::cuda::synchronize();
-}
-
-// Median milliseconds of `repeats` runs after `warmup` untimed runs.
-double timeMs(const torch::Device& d, int warmup, int repeats, const std::function<void()>& fn) {
-  for (int i = 0; i < warmup; ++i) fn();
-  sync(d);
-  std::vector<double> t;
-  for (int i = 0; i < repeats; ++i) {
-    const auto a = std::chrono::steady_clock::now();
-    fn();
-    sync(d);
-    t.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - a).count());
-  }
-  std::sort(t.begin(), t.end());
-  return t[t.size() / 2];
-}
-
-std::string fmt(double v, const char* unit) {
-  char b[64];
-  std::snprintf(b, sizeof b, "%.3g %s", v, unit);
-  return b;
-}
+using namespace loupe::gpucheck;
 
 torch::jit::Module convNet() {
   // A small fully-convolutional net (3 -> 32 -> 32 -> 1), the shape of a per-pixel forensic extractor.
@@ -113,7 +80,7 @@ int main(int argc, char** argv) {
     auto back = tensorToImage(*b, spec);
     const bool same = back.ok() && std::equal(img.data(), img.data() + img.byteSize(), back->data());
     check("tensorToImage round trip on device", same, "8-bit exact");
-    g_rows.push_back({"time: imageToTensor 640x480", fmt(timeMs(dev, 3, 20, [&] { (void)imageToTensor(img, spec); }), "ms"), dev.str()});
+    rows().push_back({"time: imageToTensor 640x480", fmt(timeMs(dev, 3, 20, [&] { (void)imageToTensor(img, spec); }), "ms"), dev.str()});
   }
 
   // 2. A TorchScript model in fp32 and fp16 on the device against fp32 on the CPU.
@@ -132,11 +99,11 @@ int main(int argc, char** argv) {
       const double d16 = (y16 - ref).abs().max().item<double>();
       check("conv net fp16 device ~ cpu fp32", d16 < 5e-3, "max abs diff " + fmt(d16, ""));
       const auto big = torch::rand({1, 3, 2048, 2048}, torch::TensorOptions().device(dev).dtype(torch::kHalf));
-      g_rows.push_back({"time: conv net 2048x2048 fp16", fmt(timeMs(dev, 3, 10, [&] { netDev.forward({big}); }), "ms"), dev.str()});
+      rows().push_back({"time: conv net 2048x2048 fp16", fmt(timeMs(dev, 3, 10, [&] { netDev.forward({big}); }), "ms"), dev.str()});
       netDev.to(torch::kFloat32);
     }
     const auto big = torch::rand({1, 3, 2048, 2048}).to(dev);
-    g_rows.push_back({"time: conv net 2048x2048 fp32", fmt(timeMs(dev, 2, 5, [&] { netDev.forward({big}); }), "ms"), dev.str()});
+    rows().push_back({"time: conv net 2048x2048 fp32", fmt(timeMs(dev, 2, 5, [&] { netDev.forward({big}); }), "ms"), dev.str()});
   }
 
   // 3. Sliding-window inference on the device equals the CPU result.
@@ -156,7 +123,7 @@ int main(int argc, char** argv) {
     check("sliding window device == cpu", diff < 1e-4, "max abs diff " + fmt(diff, ""));
     const auto large = torch::rand({1, 3, 4000, 3000}).to(dev);
     const double ms = timeMs(dev, 1, 3, [&] { (void)runtime::slidingWindowInference(large, fnDev, o); });
-    g_rows.push_back({"time: sliding window 12 MP, 256 px windows", fmt(ms, "ms"), dev.str()});
+    rows().push_back({"time: sliding window 12 MP, 256 px windows", fmt(ms, "ms"), dev.str()});
   }
 
 #ifdef LOUPE_HAVE_CUDA_KERNELS
@@ -182,8 +149,8 @@ int main(int argc, char** argv) {
     auto ok = cuda::windowAccumulate(windows, weight, corners, accum, norm);
     const double d = ok ? std::max((accum - refAccum).abs().max().item<double>(), (norm - refNorm).abs().max().item<double>()) : 1e9;
     check("kernel windowAccumulate2d == LibTorch narrow/add_", d < 1e-4, ok ? "max abs diff " + fmt(d, "") : ok.error().message);
-    g_rows.push_back({"time: window accumulate, LibTorch (6 windows)", fmt(timeMs(dev, 3, 50, reference), "ms"), dev.str()});
-    g_rows.push_back({"time: window accumulate, kernel (6 windows)",
+    rows().push_back({"time: window accumulate, LibTorch (6 windows)", fmt(timeMs(dev, 3, 50, reference), "ms"), dev.str()});
+    rows().push_back({"time: window accumulate, kernel (6 windows)",
                       fmt(timeMs(dev, 3, 50, [&] { (void)cuda::windowAccumulate(windows, weight, corners, accum, norm); }), "ms"),
                       dev.str()});
 
@@ -196,12 +163,12 @@ int main(int argc, char** argv) {
     const double ds = got ? (got->second - refSim).abs().max().item<double>() : 1e9;
     check("kernel cosineAssign == normalize + matmul + max", got.ok() && agree > 0.9999 && ds < 1e-4,
           got ? "labels agree " + fmt(100 * agree, "%") + ", max sim diff " + fmt(ds, "") : got.error().message);
-    g_rows.push_back({"time: cosine assign 20000x128, K=16, LibTorch", fmt(timeMs(dev, 3, 20, [&] { refAssign(); }), "ms"), dev.str()});
-    g_rows.push_back({"time: cosine assign 20000x128, K=16, kernel",
+    rows().push_back({"time: cosine assign 20000x128, K=16, LibTorch", fmt(timeMs(dev, 3, 20, [&] { refAssign(); }), "ms"), dev.str()});
+    rows().push_back({"time: cosine assign 20000x128, K=16, kernel",
                       fmt(timeMs(dev, 3, 20, [&] { (void)cuda::cosineAssign(x, cents); }), "ms"), dev.str()});
   }
 #else
-  g_rows.push_back({"backend/cuda kernels", "not built", "needs a CUDA LibTorch and nvcc (LOUPE_CUDA_KERNELS)"});
+  rows().push_back({"backend/cuda kernels", "not built", "needs a CUDA LibTorch and nvcc (LOUPE_CUDA_KERNELS)"});
 #endif
 
   // 3c. ImageModel's device policy on the device: half precision where the package allows it, batches equal
@@ -241,9 +208,9 @@ int main(int argc, char** argv) {
         worst = one ? std::max(worst, ((*batch)[i].outputs[0] - (*one)[0]).abs().max().item<double>()) : 1e9;
       }
       check("ImageModel inferBatch (6, B=4) == one by one on " + dev.str(), worst < 5e-3, "max abs diff " + fmt(worst, ""));
-      g_rows.push_back({"time: ImageModel 640x480, 6 images one by one",
+      rows().push_back({"time: ImageModel 640x480, 6 images one by one",
                         fmt(timeMs(dev, 1, 5, [&] { for (const auto& im : images) (void)onDev->run(im); }), "ms"), dev.str()});
-      g_rows.push_back({"time: ImageModel 640x480, 6 images inferBatch B=4",
+      rows().push_back({"time: ImageModel 640x480, 6 images inferBatch B=4",
                         fmt(timeMs(dev, 1, 5, [&] { (void)onDev->inferBatch(images); }), "ms"), dev.str()});
       runtime::ImageModelOptions oomOpts = devOpts;
       oomOpts.minTile = 128;
@@ -272,14 +239,8 @@ int main(int argc, char** argv) {
   {
     const auto a = torch::rand({2048, 2048}).to(dev), b = torch::rand({2048, 2048}).to(dev);
     const double ms = timeMs(dev, 2, 5, [&] { torch::mm(a, b); });
-    g_rows.push_back({"matmul 2048^2 fp32", fmt(2.0 * 2048 * 2048 * 2048 / (ms * 1e6), "GFLOP/s"), dev.str()});
+    rows().push_back({"matmul 2048^2 fp32", fmt(2.0 * 2048 * 2048 * 2048 / (ms * 1e6), "GFLOP/s"), dev.str()});
   }
 
-  std::ostringstream md;
-  md << "| check | result | detail |\n|---|---|---|\n";
-  for (const auto& r : g_rows) md << "| " << r.name << " | " << r.result << " | " << r.detail << " |\n";
-  md << "\ndevice: " << describeDevice(dev) << ", LibTorch " << TORCH_VERSION << ", failures: " << g_failures << "\n";
-  std::fputs(md.str().c_str(), stdout);
-  if (!outPath.empty()) std::ofstream(outPath) << md.str();
-  return g_failures ? 1 : 0;
+  return finish("Runtime on " + dev.str(), "device: " + describeDevice(dev) + ", LibTorch " TORCH_VERSION, outPath);
 }
