@@ -27,6 +27,13 @@
 #include "session/SessionFile.h"
 #include "widgets/Gallery.h"
 #include "widgets/ImageView.h"
+#ifdef LOUPE_HAVE_STUDY_WINDOW
+#include <QJsonDocument>
+#include <QJsonObject>
+
+#include "StudyWindow.h"
+#include "widgets/SliceGeometry.h"
+#endif
 
 #ifndef LOUPE_DEFAULT_IMAGE
 #define LOUPE_DEFAULT_IMAGE ""
@@ -133,7 +140,24 @@ Result<LaunchOptions> parseCommandLine(const QStringList& arguments, QString* he
                                    QStringLiteral("Show a folder of images, or a ranked list (path,score[,caption] "
                                                   "per line), as a gallery; --screenshot then shows the gallery."),
                                    QStringLiteral("dir|list"));
+  const QCommandLineOption study(QStringLiteral("study"),
+                                 QStringLiteral("Open an MRI study in the study window: the IMAGE arguments are its "
+                                                "files (T2W, ADC, DWI) and/or DICOM series folders, or one study folder."));
+  const QCommandLineOption detect(QStringLiteral("detect"),
+                                  QStringLiteral("With --study: run prostate.detect (lesion candidates) once it is open."));
+  const QCommandLineOption labelMap(QStringLiteral("label-map"),
+                                    QStringLiteral("With --study: show this label volume (zones, annotation) over it."),
+                                    QStringLiteral("file"));
+  const QCommandLineOption layout(QStringLiteral("layout"),
+                                  QStringLiteral("With --study: sequences (side by side, default) or planes (one "
+                                                 "sequence in 3 planes)."),
+                                  QStringLiteral("layout"));
+  const QCommandLineOption plane(QStringLiteral("plane"),
+                                 QStringLiteral("With --study: axial, sagittal or coronal (sequences layout), or the "
+                                                "sequence t2w, adc, dwi (planes layout)."),
+                                 QStringLiteral("plane"));
   parser.addOptions({task, param, device, headless, out, screenshot, compare, zoom, session, report, compareTask, gallery});
+  parser.addOptions({study, detect, labelMap, layout, plane});
   if (helpText) *helpText = parser.helpText();
   if (!parser.parse(arguments)) return Error{ErrorCode::InvalidArgument, parser.errorText().toStdString()};
 
@@ -141,6 +165,28 @@ Result<LaunchOptions> parseCommandLine(const QStringList& arguments, QString* he
   o.help = parser.isSet(help);
   o.version = parser.isSet(version);
   const QStringList positional = parser.positionalArguments();
+  if (parser.isSet(study)) {
+    if (positional.isEmpty()) return Error{ErrorCode::InvalidArgument, "--study needs its files or a folder"};
+    if (parser.isSet(headless))
+      return Error{ErrorCode::InvalidArgument, "--study opens a window; use loupe-cli run prostate.detect for files"};
+    o.study = positional;
+    o.detect = parser.isSet(detect);
+    o.labelMap = parser.value(labelMap);
+    o.studyLayout = parser.value(layout);
+    o.studyPlane = parser.value(plane);
+    o.screenshot = parser.value(screenshot);
+    o.params.clear();
+    for (const QString& text : parser.values(param)) {
+      const int eq = text.indexOf(QLatin1Char('='));
+      if (eq <= 0) return Error{ErrorCode::InvalidArgument, "--param expects name=value, got '" + text.toStdString() + "'"};
+      o.params.emplace_back(text.left(eq).toStdString(), text.mid(eq + 1).toStdString());
+    }
+    if (!o.studyLayout.isEmpty() && o.studyLayout != QLatin1String("sequences") && o.studyLayout != QLatin1String("planes"))
+      return Error{ErrorCode::InvalidArgument, "--layout expects sequences or planes, got '" + o.studyLayout.toStdString() + "'"};
+    return o;
+  }
+  if (parser.isSet(detect) || parser.isSet(labelMap) || parser.isSet(layout) || parser.isSet(plane))
+    return Error{ErrorCode::InvalidArgument, "--detect, --label-map, --layout and --plane go with --study"};
   if (positional.size() > 1)
     return Error{ErrorCode::InvalidArgument, "expected at most one IMAGE, got " + std::to_string(positional.size())};
   if (!positional.isEmpty()) o.image = positional.first();
@@ -247,7 +293,63 @@ int runReport(const LaunchOptions& options) {
   return host::Ok;
 }
 
+#ifdef LOUPE_HAVE_STUDY_WINDOW
+namespace {
+
+// True when `path` is a session file holding an MRI study (read as JSON only; loading follows in the window).
+bool isStudySession(const QString& path) {
+  QFile file(path);
+  if (path.isEmpty() || !file.open(QIODevice::ReadOnly) || file.size() > (256LL << 20)) return false;
+  return QJsonDocument::fromJson(file.readAll()).object().contains(QStringLiteral("study"));
+}
+
+// `loupe --study ...` and study sessions: the StudyWindow alone.
+int runStudyWindow(const LaunchOptions& options) {
+  host::PluginHost host;
+  host.scan();
+  StudyWindow window(host);
+  if (!options.screenshot.isEmpty())
+    window.resize(window.screen()->availableGeometry().size().boundedTo(QSize(1600, 1000)));
+  window.show();
+  QCoreApplication::processEvents();
+  bool ok = options.session.isEmpty() ? window.openStudyAndWait(options.study) : window.openSession(options.session);
+  if (ok && !options.labelMap.isEmpty()) ok = window.addLabelMap(options.labelMap);
+  if (ok && (!options.studyLayout.isEmpty() || !options.studyPlane.isEmpty())) {
+    const bool planes = options.studyLayout == QLatin1String("planes");
+    const auto plane = widgets::slicePlaneFromName(options.studyPlane.toStdString());
+    window.setLayout(planes ? StudyWindow::Layout::Planes : StudyWindow::Layout::Sequences,
+                     plane.value_or(widgets::SlicePlane::Axial), planes ? options.studyPlane : QString());
+  }
+  const bool detecting = ok && options.detect && window.runDetection(options.params);
+  if (!options.screenshot.isEmpty()) {
+    const QString target = options.screenshot;
+    auto shoot = [&window, target](bool good) {
+      QTimer::singleShot(300, &window, [&window, target, good] {
+        if (!window.grab().save(target, "PNG")) {
+          QCoreApplication::exit(fail(host::OutputFailed, QStringLiteral("cannot write %1").arg(target)));
+          return;
+        }
+        std::printf("screenshot saved to %s\n", qPrintable(target));
+        QCoreApplication::exit(good ? host::Ok : host::TaskFailed);
+      });
+    };
+    if (detecting) {
+      QObject::connect(&window, &StudyWindow::detectionFinished, &window, shoot, Qt::SingleShotConnection);
+      QTimer::singleShot(300'000, &window, [&window] { window.cancelDetection(); });  // never hang a docs build
+    } else {
+      shoot(ok && !options.detect);
+    }
+  }
+  return QApplication::exec();
+}
+
+}  // namespace
+#endif
+
 int runWindow(const LaunchOptions& options) {
+#ifdef LOUPE_HAVE_STUDY_WINDOW
+  if (!options.study.isEmpty() || isStudySession(options.session)) return runStudyWindow(options);
+#endif
   host::PluginHost host;
   host.scan();
   MainWindow window(host);

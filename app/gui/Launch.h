@@ -4,6 +4,8 @@
 //         [--compare] [--zoom F] [--compare-task ID[:name=value,...]] [--gallery DIR|LIST]
 //   loupe CASE.loupe | --open-session CASE.loupe [--screenshot PNG]      (a saved session)
 //   loupe --report SESSION --out REPORT.pdf|.html
+//   loupe --study T2W ADC DWI | --study FOLDER [--detect] [--label-map FILE] [--layout sequences|planes]
+//         [--plane axial|sagittal|coronal|t2w|adc|dwi] [--screenshot PNG]       (an MRI study, StudyWindow)
 // With --headless it runs the same pipeline as loupe-cli (plan, execute, write) without any window.
 // --compare-task runs a second task (or the same task with other parameters) into a second view, side by
 // side with the first result; --gallery shows a folder or a ranked list as a gallery window.
@@ -37,6 +39,11 @@ struct LaunchOptions {
   QString compareTask;   // a second task for the second view ("" = none)
   std::vector<std::pair<std::string, std::string>> compareParams;
   QString gallery;       // a folder or a ranked list shown as a gallery
+  QStringList study;     // --study: an MRI study's files and/or DICOM folders (or one folder) for the StudyWindow
+  bool detect = false;   // --detect: run prostate.detect once the study is open
+  QString labelMap;      // --label-map: a label volume (zones, annotation) shown over the study
+  QString studyLayout;   // --layout sequences|planes
+  QString studyPlane;    // --plane axial|sagittal|coronal (sequences layout) or the sequence (planes layout)
   bool help = false;
   bool version = false;
 };

@@ -46,6 +46,9 @@
 #include "ThresholdPanel.h"
 #include "ToolTree.h"
 #include "io/ImageReader.h"
+#ifdef LOUPE_HAVE_STUDY_WINDOW
+#include "StudyWindow.h"
+#endif
 #include "widgets/ImageView.h"
 #include "widgets/JobBar.h"
 #include "widgets/LayerList.h"
@@ -330,6 +333,20 @@ GalleryWindow* MainWindow::openGallery(const QString& path) {
   return gallery_;
 }
 
+StudyWindow* MainWindow::openStudy(const QStringList& paths) {
+#ifdef LOUPE_HAVE_STUDY_WINDOW
+  auto* window = new StudyWindow(host_);
+  window->setAttribute(Qt::WA_DeleteOnClose);
+  window->show();
+  window->openStudy(paths);
+  return window;
+#else
+  banner_->showError(tr("This Loupe was built without the volume library (ITK): MRI studies cannot be opened"));
+  Q_UNUSED(paths);
+  return nullptr;
+#endif
+}
+
 void MainWindow::openGalleryDialog() {
   QSettings settings(QStringLiteral("Loupe"), QStringLiteral("loupe"));
   const QString dir = QFileDialog::getExistingDirectory(this, tr("Open Folder as Gallery"),
@@ -363,6 +380,21 @@ void MainWindow::createActions() {
   galleryAction->setObjectName(QStringLiteral("openGalleryAction"));
   galleryAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_G));
   galleryAction->setToolTip(tr("Show the images of a folder as thumbnails; double-click one to open it"));
+#ifdef LOUPE_HAVE_STUDY_WINDOW
+  // MRI studies open in their own window (linked slice views, lesion candidates).
+  QAction* studyAction = file->addAction(tr("Open S&tudy..."), this, [this] {
+    QStringList paths = QFileDialog::getOpenFileNames(this, tr("Open Study: T2W, ADC and DWI files (cancel to pick a folder)"),
+                                                      QString(), tr("Volumes (*.nii *.nii.gz *.mha *.mhd)"));
+    if (paths.isEmpty()) {
+      const QString dir = QFileDialog::getExistingDirectory(this, tr("Open Study Folder (volume files or DICOM series)"));
+      if (dir.isEmpty()) return;
+      paths << dir;
+    }
+    openStudy(paths);
+  });
+  studyAction->setObjectName(QStringLiteral("openStudyAction"));
+  studyAction->setToolTip(tr("Open an MRI study (T2W, ADC, DWI files or a DICOM folder) in linked slice views"));
+#endif
   recentMenu_ = file->addMenu(tr("Open &Recent"));
   recentMenu_->setObjectName(QStringLiteral("recentMenu"));
   connect(recentMenu_, &QMenu::aboutToShow, this, &MainWindow::rebuildRecentMenu);

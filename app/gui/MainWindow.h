@@ -41,6 +41,7 @@ class BookmarkDock;
 class CompareSlot;
 class ErrorBanner;
 class GalleryWindow;
+class StudyWindow;
 class JobBarLink;
 class SessionController;
 class ThresholdPanel;
@@ -114,6 +115,8 @@ class MainWindow : public QMainWindow {
   CompareSlot* compareSlot() const { return compareSlot_; }
   // Shows a folder or a ranked list (see GalleryWindow) in a gallery window; opening an item opens it here.
   GalleryWindow* openGallery(const QString& path);
+  // Opens an MRI study (files and/or DICOM folders, or one folder) in a new StudyWindow (File > Open Study).
+  StudyWindow* openStudy(const QStringList& paths);
 
  Q_SIGNALS:
   // After a run ended and its result (if any) is drawn; ok is false for failures and cancellations.

@@ -61,6 +61,43 @@ QString layerSize(const Layer& layer) {
       layer.payload);
 }
 
+QString mm3(const std::array<double, 3>& v) {
+  return QStringLiteral("%1, %2, %3").arg(v[0], 0, 'f', 1).arg(v[1], 0, 'f', 1).arg(v[2], 0, 'f', 1);
+}
+
+// The MRI study: its sequences with their hashes, and every lesion candidate with the reader's PI-RADS
+// category and comment.
+QString studyHtml(const StudyRecord& st) {
+  QString h = QStringLiteral("<h2>MRI study</h2>\n");
+  h += QStringLiteral("<table class=\"grid\" cellspacing=\"0\" cellpadding=\"3\"><tr><th>sequence</th><th>file or "
+                      "DICOM folder</th><th>SHA-256</th></tr>\n");
+  for (const StudySequence& q : st.sequences)
+    h += QStringLiteral("<tr><td>%1</td><td><code>%2</code></td><td>%3</td></tr>\n")
+             .arg(esc(q.role.toUpper()), esc(QDir::toNativeSeparators(q.path)), hashCell(q.sha256));
+  h += QStringLiteral("</table>\n");
+  h += QStringLiteral("<h3>Lesion candidates and reader assessment</h3>\n");
+  if (st.candidates.empty()) {
+    h += QStringLiteral("<p>No lesion candidates.</p>\n");
+    return h;
+  }
+  h += QStringLiteral("<p class=\"meta\">Locations are world coordinates in mm (LPS: x to the patient's left, y to "
+                      "posterior, z to superior).</p>\n");
+  h += QStringLiteral("<table class=\"grid\" cellspacing=\"0\" cellpadding=\"3\"><tr><th>#</th><th>likelihood</th>"
+                      "<th>volume (mL)</th><th>largest diameter (mm)</th><th>location (LPS mm)</th><th>where</th>"
+                      "<th>PI-RADS</th><th>comment</th></tr>\n");
+  for (const StudyCandidate& c : st.candidates) {
+    const QString pirads = c.pirads ? QStringLiteral("<b>%1</b>").arg(*c.pirads) : QStringLiteral("not assessed");
+    h += QStringLiteral("<tr><td>%1</td><td>%2</td><td>%3</td><td>%4</td><td>%5</td><td>%6</td><td>%7</td><td>%8</td></tr>\n")
+             .arg(c.id)
+             .arg(c.likelihood, 0, 'f', 3)
+             .arg(c.volumeMl, 0, 'f', 3)
+             .arg(c.maxDiameterMm, 0, 'f', 1)
+             .arg(mm3(c.centroidLps), esc(c.location), pirads,
+                  c.comment.isEmpty() ? QString() : esc(c.comment).replace(QLatin1Char('\n'), QStringLiteral("<br>")));
+  }
+  return h + QStringLiteral("</table>\n");
+}
+
 const char* kStyle =
     "body { font-family: 'DejaVu Sans', sans-serif; font-size: 10pt; color: #1d1d1f; }\n"
     "h1 { font-size: 18pt; margin-bottom: 2px; }\n"
@@ -98,7 +135,9 @@ QString reportHtml(const Session& s, const ReportOptions& options) {
   h += QStringLiteral("</table>\n");
 
   h += QStringLiteral("<h2>Input files</h2>\n");
-  if (!s.input) {
+  if (!s.input && s.study) {
+    h += QStringLiteral("<p>The MRI study's sequences (below).</p>\n");
+  } else if (!s.input) {
     h += QStringLiteral("<p>No input file.</p>\n");
   } else {
     QString state = QStringLiteral("not checked");
@@ -154,6 +193,8 @@ QString reportHtml(const Session& s, const ReportOptions& options) {
       h += QStringLiteral("</table>\n");
     }
   }
+
+  if (s.study) h += studyHtml(*s.study);
 
   h += QStringLiteral("<h2>Bookmarks</h2>\n");
   if (s.bookmarks.empty()) {

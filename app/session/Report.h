@@ -4,7 +4,8 @@
 // made and by which Loupe, the input file with its SHA-256 (and whether the file on disk still matches),
 // the task with its plugin version, device and parameters, the model packages the task used with their
 // hashes, the layers, and every bookmark on its own page with its snapshot, tool, parameters, visible
-// layers, status and comment.
+// layers, status and comment. For an MRI study: its sequences with their hashes and each lesion candidate
+// with the reader's PI-RADS category and comment.
 
 #include <QString>
 

@@ -51,6 +51,15 @@ bool Bookmark::operator==(const Bookmark& o) const {
          snapshotPng == o.snapshotPng;
 }
 
+bool StudySequence::operator==(const StudySequence& o) const {
+  return role == o.role && path == o.path && sha256 == o.sha256 && size == o.size;
+}
+
+bool StudyCandidate::operator==(const StudyCandidate& o) const {
+  return id == o.id && likelihood == o.likelihood && volumeMl == o.volumeMl && maxDiameterMm == o.maxDiameterMm &&
+         centroidLps == o.centroidLps && location == o.location && pirads == o.pirads && comment == o.comment;
+}
+
 QString nowUtc() { return QDateTime::currentDateTimeUtc().toString(Qt::ISODate); }
 
 std::vector<ModelRef> modelsInParams(const ParamTexts& params) {

@@ -2,7 +2,8 @@
 // A Loupe session (the case file): the input by path and SHA-256, the task run with its parameters and
 // plugin version, the layers it returned (stored exactly, not re-run), how they were shown (order,
 // visibility, opacity, colour map and range, mask style, label colours), the view (zoom, centre, compare
-// mode) and the analyst's bookmarks. Plain values; SessionFile.h reads and writes them.
+// mode) and the analyst's bookmarks; for an MRI study its sequences, result volumes and the reader's
+// PI-RADS categories and comments per lesion candidate. Plain values; SessionFile.h reads and writes them.
 
 #include <QByteArray>
 #include <QString>
@@ -17,6 +18,7 @@
 #include <vector>
 
 #include "core/Layer.h"
+#include "core/Volume.h"
 
 namespace loupe::session {
 
@@ -113,6 +115,54 @@ struct Bookmark {
   bool operator==(const Bookmark& o) const;
 };
 
+// ---- MRI studies (prostate): optional, absent from image sessions and from files written before studies
+// existed (those load unchanged). Stored under the JSON key "study"; volumes as raw blobs in the sidecar.
+
+// One sequence of the study as opened: a volume file, or a DICOM series folder.
+struct StudySequence {
+  QString role;    // "t2w", "adc", "dwi" or the file stem
+  QString path;    // absolute
+  QString sha256;  // a file's SHA-256; a folder: SHA-256 of its sorted "name sha256" lines (empty: unknown)
+  qint64 size = 0; // bytes (a folder: all its files)
+
+  bool operator==(const StudySequence& o) const;
+};
+
+// A result volume kept with the session (e.g. the lesion likelihood and candidate labels in the T2W grid).
+struct StudyVolume {
+  QString id;     // "likelihood", "candidate_labels", ... as the task named it
+  QString title;
+  std::shared_ptr<const Volume> volume;
+  mutable std::string blobSha;  // cached SHA-256 of the stored voxels (empty: not computed yet)
+};
+
+// A lesion candidate with the reader's assessment.
+struct StudyCandidate {
+  int id = 0;                        // its value in the candidate label volume
+  double likelihood = 0.0;
+  double volumeMl = 0.0;
+  double maxDiameterMm = 0.0;
+  std::array<double, 3> centroidLps{0, 0, 0};  // world mm (LPS)
+  QString location;                  // for people, e.g. "patient right, peripheral zone"
+  std::optional<int> pirads;         // PI-RADS 1-5 set by the reader; empty: not assessed
+  QString comment;
+
+  bool operator==(const StudyCandidate& o) const;
+};
+
+struct StudyRecord {
+  std::vector<StudySequence> sequences;
+  std::vector<StudyVolume> volumes;
+  std::vector<StudyCandidate> candidates;
+  // How the study was shown: crosshair (LPS mm), layout ("sequences" or "planes"), plane, sequence, zoom.
+  std::array<double, 3> crosshair{0, 0, 0};
+  QString layout;
+  QString plane;
+  QString sequence;
+  double zoom = 1.0;
+  std::vector<std::pair<QString, std::pair<double, double>>> windows;  // sequence role -> (low, high)
+};
+
 struct Session {
   int schemaVersion = kSchemaVersion;
   QString title;      // case title
@@ -126,6 +176,7 @@ struct Session {
   std::vector<LayerStyle> styles;          // drawn layers, bottom to top
   ViewState view;
   std::vector<Bookmark> bookmarks;
+  std::optional<StudyRecord> study;  // an MRI study instead of (or beside) the image input
 
   bool hasLayers() const { return layers && !layers->layers.empty(); }
 };

@@ -10,6 +10,8 @@
 #include <QSaveFile>
 #include <QSet>
 
+#include <cstring>
+
 #include <fcntl.h>
 #include <unistd.h>
 
@@ -179,6 +181,127 @@ RunRecord runFrom(const QJsonObject& o) {
   return r;
 }
 
+QJsonArray vec3Json(const std::array<double, 3>& v) { return {v[0], v[1], v[2]}; }
+std::array<double, 3> vec3From(const QJsonValue& value, std::array<double, 3> fallback = {0, 0, 0}) {
+  const QJsonArray a = value.toArray();
+  if (a.size() != 3) return fallback;
+  return {a.at(0).toDouble(), a.at(1).toDouble(), a.at(2).toDouble()};
+}
+
+// A study volume's voxels as raw little-endian float32 / int32 (x fastest), as they are in memory.
+QByteArray volumeBytes(const Volume& v) {
+  if (v.type == VoxelType::Float32)
+    return QByteArray(reinterpret_cast<const char*>(v.floats.data()), static_cast<qsizetype>(v.floats.size() * sizeof(float)));
+  return QByteArray(reinterpret_cast<const char*>(v.ints.data()), static_cast<qsizetype>(v.ints.size() * sizeof(std::int32_t)));
+}
+
+QJsonObject studyJson(const StudyRecord& st, const QString& dir, QSet<QString>& referenced, Result<void>& failure) {
+  QJsonArray sequences;
+  for (const auto& q : st.sequences)
+    sequences.append(QJsonObject{{"role", q.role}, {"path", q.path}, {"sha256", q.sha256}, {"size", static_cast<double>(q.size)}});
+  QJsonArray volumes;
+  for (const auto& sv : st.volumes) {
+    if (!sv.volume) continue;
+    const Volume& v = *sv.volume;
+    const QByteArray bytes = volumeBytes(v);
+    if (sv.blobSha.empty()) sv.blobSha = sha256Of(bytes).toStdString();
+    const QString sha = QString::fromStdString(sv.blobSha);
+    const QString name = QStringLiteral("volume-%1.%2").arg(sha, v.type == VoxelType::Float32 ? "f32" : "i32");
+    if (auto w = writeBlob(dir, name, bytes); !w) {
+      failure = w;
+      return {};
+    }
+    referenced.insert(name);
+    QJsonArray direction;
+    for (double d : v.direction) direction.append(d);
+    volumes.append(QJsonObject{
+        {"id", sv.id}, {"title", sv.title}, {"type", v.type == VoxelType::Float32 ? "float32" : "int32"},
+        {"size", QJsonArray{static_cast<double>(v.size[0]), static_cast<double>(v.size[1]), static_cast<double>(v.size[2])}},
+        {"spacing", vec3Json(v.spacing)}, {"origin", vec3Json(v.origin)}, {"direction", direction},
+        {"description", QString::fromStdString(v.description)},
+        {"data", QJsonObject{{"file", name}, {"sha256", sha}, {"bytes", static_cast<double>(bytes.size())}}}});
+  }
+  QJsonArray candidates;
+  for (const auto& c : st.candidates) {
+    QJsonObject o{{"id", c.id}, {"likelihood", c.likelihood}, {"volume_ml", c.volumeMl},
+                  {"max_diameter_mm", c.maxDiameterMm}, {"centroid_lps_mm", vec3Json(c.centroidLps)},
+                  {"location", c.location}, {"comment", c.comment}};
+    o["pirads"] = c.pirads ? QJsonValue(*c.pirads) : QJsonValue(QJsonValue::Null);
+    candidates.append(o);
+  }
+  QJsonObject windows;
+  for (const auto& [role, w] : st.windows) windows[role] = QJsonArray{w.first, w.second};
+  return {{"sequences", sequences}, {"volumes", volumes}, {"candidates", candidates},
+          {"view", QJsonObject{{"crosshair_lps_mm", vec3Json(st.crosshair)}, {"layout", st.layout}, {"plane", st.plane},
+                               {"sequence", st.sequence}, {"zoom", st.zoom}, {"windows", windows}}}};
+}
+
+Result<StudyRecord> studyFrom(const QJsonObject& o, const QString& dir, const QString& shown) {
+  StudyRecord st;
+  for (const auto& v : o.value("sequences").toArray()) {
+    const QJsonObject q = v.toObject();
+    st.sequences.push_back({q.value("role").toString(), q.value("path").toString(), q.value("sha256").toString(),
+                            static_cast<qint64>(q.value("size").toDouble())});
+  }
+  for (const auto& value : o.value("volumes").toArray()) {
+    const QJsonObject m = value.toObject();
+    const QString what = QStringLiteral("%1, study volume '%2'").arg(shown, m.value("id").toString());
+    const QJsonArray size = m.value("size").toArray(), direction = m.value("direction").toArray();
+    const QString type = m.value("type").toString();
+    if (size.size() != 3 || direction.size() != 9 || (type != QLatin1String("float32") && type != QLatin1String("int32")))
+      return corrupt(QStringLiteral("%1: size, direction or voxel type missing or wrong").arg(what));
+    std::array<std::int64_t, 3> n{};
+    for (int a = 0; a < 3; ++a) {
+      n[a] = static_cast<std::int64_t>(size.at(a).toDouble(-1));
+      if (n[a] < 0 || n[a] > (1 << 16)) return corrupt(QStringLiteral("%1: impossible size").arg(what));
+    }
+    Mat3 dir3{};
+    for (int i = 0; i < 9; ++i) dir3[i] = direction.at(i).toDouble();
+    const Vec3 spacing = vec3From(m.value("spacing"), {1, 1, 1}), origin = vec3From(m.value("origin"));
+    Volume v = type == QLatin1String("float32") ? Volume::floatVolume(n, spacing, origin, dir3)
+                                                : Volume::intVolume(n, spacing, origin, dir3);
+    auto bytes = readBlob(dir, m.value("data").toObject(), what);
+    if (!bytes) return bytes.error();
+    const qsizetype expected = static_cast<qsizetype>(v.voxelCount() * 4);
+    if (bytes->size() != expected)
+      return corrupt(QStringLiteral("%1: %2 bytes of voxels where %3 were expected").arg(what).arg(bytes->size()).arg(expected));
+    std::memcpy(v.type == VoxelType::Float32 ? static_cast<void*>(v.floats.data()) : static_cast<void*>(v.ints.data()),
+                bytes->constData(), static_cast<std::size_t>(expected));
+    v.description = m.value("description").toString().toStdString();
+    StudyVolume sv{m.value("id").toString(), m.value("title").toString(), std::make_shared<const Volume>(std::move(v)),
+                   m.value("data").toObject().value("sha256").toString().toStdString()};
+    st.volumes.push_back(std::move(sv));
+  }
+  for (const auto& value : o.value("candidates").toArray()) {
+    const QJsonObject c = value.toObject();
+    StudyCandidate cand;
+    cand.id = c.value("id").toInt();
+    cand.likelihood = c.value("likelihood").toDouble();
+    cand.volumeMl = c.value("volume_ml").toDouble();
+    cand.maxDiameterMm = c.value("max_diameter_mm").toDouble();
+    cand.centroidLps = vec3From(c.value("centroid_lps_mm"));
+    cand.location = c.value("location").toString();
+    cand.comment = c.value("comment").toString();
+    if (c.value("pirads").isDouble()) {
+      const int p = c.value("pirads").toInt();
+      if (p < 1 || p > 5)
+        return corrupt(QStringLiteral("%1: candidate %2 has PI-RADS %3 (expected 1-5 or null)").arg(shown).arg(cand.id).arg(p));
+      cand.pirads = p;
+    }
+    st.candidates.push_back(std::move(cand));
+  }
+  const QJsonObject view = o.value("view").toObject();
+  st.crosshair = vec3From(view.value("crosshair_lps_mm"));
+  st.layout = view.value("layout").toString();
+  st.plane = view.value("plane").toString();
+  st.sequence = view.value("sequence").toString();
+  st.zoom = view.value("zoom").toDouble(1.0);
+  const QJsonObject windows = view.value("windows").toObject();
+  for (auto it = windows.begin(); it != windows.end(); ++it)
+    st.windows.emplace_back(it.key(), std::make_pair(it.value().toArray().at(0).toDouble(), it.value().toArray().at(1).toDouble()));
+  return st;
+}
+
 }  // namespace
 
 QString sidecarDir(const QString& sessionPath) { return sessionPath + QStringLiteral(".d"); }
@@ -248,6 +371,11 @@ Result<void> saveSession(const Session& session, const QString& path, const Save
     bookmarks.append(o);
   }
   root["bookmarks"] = bookmarks;
+  if (session.study) {
+    Result<void> failure;
+    root["study"] = studyJson(*session.study, dir, referenced, failure);
+    if (!failure) return failure;
+  }
   syncDirectory(dir);
 
   if (interrupt && !interrupt("data")) return Error{ErrorCode::Cancelled, "save interrupted after the data files"};
@@ -257,7 +385,7 @@ Result<void> saveSession(const Session& session, const QString& path, const Save
   syncDirectory(info.absolutePath());
 
   // Only now that the new JSON is in place: drop blobs the session no longer uses.
-  const QStringList stored = QDir(dir).entryList({QStringLiteral("layer-*"), QStringLiteral("snapshot-*")}, QDir::Files);
+  const QStringList stored = QDir(dir).entryList({QStringLiteral("layer-*"), QStringLiteral("snapshot-*"), QStringLiteral("volume-*")}, QDir::Files);
   for (const QString& name : stored)
     if (!referenced.contains(name)) QFile::remove(QDir(dir).filePath(name));
   return {};
@@ -344,7 +472,38 @@ Result<Session> loadSession(const QString& path) {
     }
     s.bookmarks.push_back(std::move(b));
   }
+  if (root.contains("study")) {
+    auto study = studyFrom(root.value("study").toObject(), dir, shown);
+    if (!study) return study.error();
+    s.study = std::move(*study);
+  }
   return s;
+}
+
+Result<StudySequence> describeStudySequence(const QString& role, const QString& path) {
+  const QFileInfo info(path);
+  StudySequence q;
+  q.role = role;
+  q.path = info.absoluteFilePath();
+  if (info.isFile()) {
+    auto sha = Sha256::ofFile(QFile::encodeName(q.path).toStdString());
+    if (!sha) return sha.error();
+    q.sha256 = QString::fromStdString(*sha);
+    q.size = info.size();
+    return q;
+  }
+  if (!info.isDir())
+    return Error{ErrorCode::NotFound, QStringLiteral("%1: no such file or folder").arg(QDir::toNativeSeparators(path)).toStdString()};
+  QByteArray lines;
+  const QFileInfoList files = QDir(q.path).entryInfoList(QDir::Files, QDir::Name);
+  for (const QFileInfo& f : files) {
+    auto sha = Sha256::ofFile(QFile::encodeName(f.absoluteFilePath()).toStdString());
+    if (!sha) return sha.error();
+    lines += f.fileName().toUtf8() + ' ' + QByteArray::fromStdString(*sha) + '\n';
+    q.size += f.size();
+  }
+  q.sha256 = sha256Of(lines);
+  return q;
 }
 
 Result<InputFile> describeInput(const QString& path, const QString& sessionPath) {

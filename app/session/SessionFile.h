@@ -7,7 +7,8 @@
 // Saving is atomic: every file is written to a temporary file, flushed to disk (fsync) and renamed over
 // the target (QSaveFile); the JSON goes last, so until its rename the old JSON with the old blobs (never
 // overwritten: new content gets new names) is what a reader or a crash sees. Blobs no longer referenced
-// are removed only after the new JSON is in place.
+// are removed only after the new JSON is in place. MRI studies keep their result volumes there as raw
+// voxels (volume-<sha>.f32|i32) with the geometry in the JSON.
 
 #include <QString>
 
@@ -40,5 +41,7 @@ struct InputCheck {
 InputCheck checkInput(const InputFile& input, const QString& sessionPath);
 // The file at `path` described as a session input (absolute path, path relative to the session, hash, size).
 Result<InputFile> describeInput(const QString& path, const QString& sessionPath);
+// A study sequence (volume file or DICOM folder) described for the session: absolute path, SHA-256, size.
+Result<StudySequence> describeStudySequence(const QString& role, const QString& path);
 
 }  // namespace loupe::session
