@@ -16,6 +16,9 @@
 #include <vector>
 
 #include "GpuCheck.h"
+#include "analysis/Knn.h"
+#include "analysis/Tsne.h"
+#include "analysis/Umap.h"
 #include "core/Device.h"
 #include "core/Image.h"
 #include "runtime/NativeModels.h"
@@ -204,6 +207,57 @@ int main(int argc, char** argv) {
         } catch (const std::exception& e) {
           check("train step on " + d.str(), false, e.what());
         }
+      }
+    }
+  }
+
+  // 2b. t-SNE and UMAP of Fashion-MNIST's 10,000 test images (pixels / 255, 784-d): exact k-NN, layout
+  // time and the 10-NN label accuracy of the 2-D layout on each device. The CPU run stops after 20 s of
+  // optimisation (the table then says how many iterations it did).
+  if (!fmnist.empty()) {
+    auto data = train::loadFashionMnist(train::Split::Test, fmnist);
+    std::vector<torch::Device> devices{dev};
+    if (dev.is_cuda()) devices.push_back(cpu);
+    for (const auto& d : devices) {
+      if (!data) break;
+      c10::InferenceMode guard;
+      const auto x = data->images.reshape({data->images.size(0), -1}).to(d).to(torch::kFloat32).div(255.0);
+      const auto labels = data->labels.to(torch::kInt64);
+      auto t0 = std::chrono::steady_clock::now();
+      auto seconds = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
+      analysis::KnnOptions ko;
+      ko.k = 90;
+      auto graph = analysis::exactKnn(x, ko);
+      sync(d);
+      if (!graph) { check("exact k-NN on " + d.str(), false, graph.error().message); continue; }
+      note("time: exact 90-NN graph, 10000 x 784", fmt(1000 * seconds(), "ms"), d.str());
+      const double budget = d.is_cuda() ? 600.0 : 20.0;
+      t0 = std::chrono::steady_clock::now();
+      analysis::TsneOptions to;
+      auto ts = analysis::tsne(x, to, &*graph, [&](const torch::Tensor&, int) { return seconds() < budget; });
+      sync(d);
+      const double tsTime = seconds();
+      if (ts) {
+        auto acc = analysis::knnLabelAccuracy(ts->layout.to(cpu), labels, 10);
+        note("t-SNE 10000 points (" + std::string(analysis::tsneRepulsionName(ts->repulsion)) + ")",
+             fmt(tsTime, "s") + " for " + std::to_string(ts->iterations) + " iterations",
+             d.str() + ", 10-NN accuracy " + fmt(acc ? 100 * *acc : -1.0, "%") + ", KL " + fmt(ts->kl, ""));
+        if (d.is_cuda()) check("t-SNE on " + d.str() + " separates the classes", acc && *acc > 0.7, "10-NN accuracy " + fmt(acc ? 100 * *acc : -1.0, "%"));
+      } else {
+        check("t-SNE on " + d.str(), false, ts.error().message);
+      }
+      t0 = std::chrono::steady_clock::now();
+      analysis::UmapOptions uo;
+      auto um = analysis::umap(x, uo, &*graph, [&](const torch::Tensor&, int) { return seconds() < budget; });
+      sync(d);
+      const double umTime = seconds();
+      if (um) {
+        auto acc = analysis::knnLabelAccuracy(um->layout.to(cpu), labels, 10);
+        note("UMAP 10000 points", fmt(umTime, "s") + " for " + std::to_string(um->epochs) + " epochs",
+             d.str() + ", 10-NN accuracy " + fmt(acc ? 100 * *acc : -1.0, "%"));
+        if (d.is_cuda()) check("UMAP on " + d.str() + " separates the classes", acc && *acc > 0.7, "10-NN accuracy " + fmt(acc ? 100 * *acc : -1.0, "%"));
+      } else {
+        check("UMAP on " + d.str(), false, um.error().message);
       }
     }
   }
