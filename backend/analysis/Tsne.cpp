@@ -112,9 +112,10 @@ torch::Tensor lagrangeWeights(const torch::Tensor& t, int p) {
   return at::stack(columns, 1);
 }
 
-// FIt-SNE repulsion for 2-D layouts (see Tsne.h), computed in float64.
-std::pair<torch::Tensor, double> repulsionInterpolated(const torch::Tensor& layout, const TsneOptions& o) {
-  const torch::Tensor y = layout.to(torch::kDouble);
+// FIt-SNE repulsion for 2-D layouts (see Tsne.h), in the layout's dtype. The charges use coordinates relative
+// to the grid's centre: the forces are translation-invariant, and small coordinates keep the cancellation in
+// y_i * phi_0 - phi_1 harmless in float32 (its error is then far below the interpolation's).
+std::pair<torch::Tensor, double> repulsionInterpolated(const torch::Tensor& y, const TsneOptions& o) {
   const std::int64_t n = y.size(0);
   const int p = std::max(2, o.interpolationNodes);
   const auto [lo, hi] = at::aminmax(y);
@@ -141,29 +142,30 @@ std::pair<torch::Tensor, double> repulsionInterpolated(const torch::Tensor& layo
   const torch::Tensor g = (nodes[0].unsqueeze(2) * m + nodes[1].unsqueeze(1)).reshape({-1});  // [N * p * p]
 
   // Charges (1, y_x, y_y, |y|^2) spread to the node grid.
-  const torch::Tensor yx = y.select(1, 0), yy = y.select(1, 1);
+  const torch::Tensor centred = y - (yMin + range / 2);
+  const torch::Tensor yx = centred.select(1, 0), yy = centred.select(1, 1);
   const torch::Tensor charges = at::stack({torch::ones_like(yx), yx, yy, yx * yx + yy * yy});  // [4, N]
   torch::Tensor grid = torch::zeros({4, m * m}, y.options());
   grid.index_add_(1, g, (charges.unsqueeze(2) * w.unsqueeze(0)).reshape({4, -1}));
 
-  // Aperiodic convolution with k^2 as a circular one on the zero-padded 2M x 2M grid.
-  torch::Tensor padded = torch::zeros({4, 2 * m, 2 * m}, y.options());
-  padded.narrow(1, 0, m).narrow(2, 0, m).copy_(grid.view({4, m, m}));
+  // Aperiodic convolution with k^2 as a circular one on the zero-padded 2M x 2M grid. Transforms one axis at
+  // a time so that the zero half is never transformed: rows of the grid (M of them, zero-padded to 2M columns
+  // by the transform), then columns (padded to 2M); on the way back only the first M rows are needed.
   const torch::Tensor idx = at::arange(2 * m, y.options().dtype(torch::kLong));
-  const torch::Tensor delta = at::where(idx < m, idx, idx - 2 * m).to(torch::kDouble) * h;  // [2M]
+  const torch::Tensor delta = at::where(idx < m, idx, idx - 2 * m).to(y.scalar_type()) * h;  // [2M]
   const torch::Tensor d2 = delta.unsqueeze(1).pow(2) + delta.unsqueeze(0).pow(2);
-  const torch::Tensor kernel = (d2 + 1).pow(-2);
-  const torch::Tensor spectrum = at::fft_rfft2(padded) * at::fft_rfft2(kernel).unsqueeze(0);
-  const std::vector<std::int64_t> size{2 * m, 2 * m};
-  const torch::Tensor potential =
-      at::fft_irfft2(spectrum, size).narrow(1, 0, m).narrow(2, 0, m).reshape({4, m * m});
+  const torch::Tensor kernel = (d2 + 1).pow(-2);                          // [2M, 2M]
+  const torch::Tensor kernelSpectrum = at::fft_rfft2(kernel);             // [2M, M + 1]
+  const torch::Tensor gridSpectrum = at::fft_fft(at::fft_rfft(grid.view({4, m, m}), 2 * m, 2), 2 * m, 1);
+  const torch::Tensor rowsBack = at::fft_ifft(gridSpectrum * kernelSpectrum.unsqueeze(0), c10::nullopt, 1).narrow(1, 0, m);
+  const torch::Tensor potential = at::fft_irfft(rowsBack, 2 * m, 2).narrow(2, 0, m).reshape({4, m * m});
 
   // Potentials interpolated back to the points.
   const torch::Tensor phi = (potential.index_select(1, g).view({4, n, p * p}) * w.unsqueeze(0)).sum(2);  // [4, N]
   const torch::Tensor sq = charges[3];
-  const double z = ((1 + sq) * phi[0] - 2 * (yx * phi[1] + yy * phi[2]) + phi[3]).sum().item<double>() - double(n);
-  const torch::Tensor rep = at::stack({yx * phi[0] - phi[1], yy * phi[0] - phi[2]}, 1);
-  return {rep.to(layout.scalar_type()), z};
+  const double z =
+      ((1 + sq) * phi[0] - 2 * (yx * phi[1] + yy * phi[2]) + phi[3]).sum(torch::kDouble).item<double>() - double(n);
+  return {at::stack({yx * phi[0] - phi[1], yy * phi[0] - phi[2]}, 1), z};
 }
 
 torch::Tensor gradientAt(const Workspace& w, const torch::Tensor& y, double exaggeration, TsneRepulsion method,
