@@ -17,17 +17,28 @@ namespace fs = std::filesystem;
 using runtime::EmbeddingCnn;
 
 torch::Tensor augmentBatch(const torch::Tensor& images, int pad, bool flip, std::mt19937_64& rng) {
-  const int64_t b = images.size(0), h = images.size(2), w = images.size(3);
-  torch::Tensor padded = pad > 0 ? torch::constant_pad_nd(images, {pad, pad, pad, pad}, 0) : images;
-  torch::Tensor out = torch::empty_like(images);
+  // One gather for the whole batch: per sample a row offset, a first column and a column step (-1 when
+  // flipped) into the zero-padded batch. The random draws are per sample in the order dy, dx, flip.
+  const int64_t b = images.size(0), c = images.size(1), h = images.size(2), w = images.size(3);
+  if (pad <= 0 && !flip) return images.clone();
+  std::vector<int64_t> rowStart(std::size_t(b), 0), colStart(std::size_t(b), 0), colStep(std::size_t(b), 1);
   for (int64_t i = 0; i < b; ++i) {
     const int64_t dy = pad > 0 ? int64_t(rng() % uint64_t(2 * pad + 1)) : 0;
     const int64_t dx = pad > 0 ? int64_t(rng() % uint64_t(2 * pad + 1)) : 0;
-    torch::Tensor crop = padded[i].narrow(1, dy, h).narrow(2, dx, w);
-    if (flip && (rng() & 1)) crop = crop.flip({2});
-    out[i].copy_(crop);
+    const bool flipped = flip && (rng() & 1);
+    rowStart[std::size_t(i)] = dy;
+    colStart[std::size_t(i)] = flipped ? dx + w - 1 : dx;
+    colStep[std::size_t(i)] = flipped ? -1 : 1;
   }
-  return out;
+  const torch::Tensor padded = pad > 0 ? torch::constant_pad_nd(images, {pad, pad, pad, pad}, 0).contiguous() : images.contiguous();
+  const int64_t hp = h + 2 * int64_t(std::max(pad, 0)), wp = w + 2 * int64_t(std::max(pad, 0));
+  const auto longs = torch::TensorOptions().dtype(torch::kLong);
+  const torch::Tensor dev = torch::arange(h, longs);
+  const torch::Tensor rows = torch::from_blob(rowStart.data(), {b, 1}, longs) + dev.view({1, h});  // [B, H]
+  const torch::Tensor cols = torch::from_blob(colStart.data(), {b, 1}, longs) +
+                             torch::from_blob(colStep.data(), {b, 1}, longs) * torch::arange(w, longs).view({1, w});  // [B, W]
+  const torch::Tensor flat = (rows.view({b, h, 1}) * wp + cols.view({b, 1, w})).view({b, 1, h * w}).to(images.device());
+  return padded.view({b, c, hp * wp}).gather(2, flat.expand({b, c, h * w})).view({b, c, h, w});
 }
 
 namespace {
@@ -137,6 +148,11 @@ Result<TrainResult> trainEmbeddingCnn(const ImageSet& data, const TrainOptions& 
   configureThreads(o.threads);
   torch::manual_seed(o.seed);
   EmbeddingCnn model(config);
+  if (o.channelsLast) {
+    torch::NoGradGuard noGrad;
+    for (auto& p : model->parameters())
+      if (p.dim() == 4) p.set_data(p.contiguous(torch::MemoryFormat::ChannelsLast));
+  }
   model->train();
   std::unique_ptr<torch::optim::Optimizer> opt;
   if (o.optimizer == "adam")
@@ -160,6 +176,8 @@ Result<TrainResult> trainEmbeddingCnn(const ImageSet& data, const TrainOptions& 
   if (int64_t(mv.size()) != c || int64_t(sv.size()) != c)
     return Error{ErrorCode::InvalidArgument, "mean/std need one value per channel (" + std::to_string(c) + ")"};
   const torch::Tensor mean = torch::tensor(mv).view({1, c, 1, 1}), stdv = torch::tensor(sv).view({1, c, 1, 1});
+  const auto memoryFormat = o.channelsLast ? torch::MemoryFormat::ChannelsLast : torch::MemoryFormat::Contiguous;
+  auto prepare = [&](const torch::Tensor& u8) { return normaliseBatch(u8, mean, stdv).contiguous(memoryFormat); };
   const int64_t perEpoch = n / o.batchSize;  // drop_last, as the reference trainers
   if (perEpoch < 1) return Error{ErrorCode::InvalidArgument, "The batch size exceeds the number of images"};
   const int64_t totalSteps = int64_t(o.epochs) * perEpoch;
@@ -186,19 +204,27 @@ Result<TrainResult> trainEmbeddingCnn(const ImageSet& data, const TrainOptions& 
       const torch::Tensor raw = data.images.index_select(0, idx);
       LossInput in;
       in.labels = data.labels.index_select(0, idx);
+      torch::Tensor extra;  // the mixed-in cross-entropy of two-view losses
       if (usesLogits) {
-        const auto out = model->forward(normaliseBatch(augmentBatch(raw, o.cropPadding, o.horizontalFlip, rng), mean, stdv));
+        const auto out = model->forward(prepare(augmentBatch(raw, o.cropPadding, o.horizontalFlip, rng)));
         in.features = out.embedding;
         in.logits = out.logits;
       } else {
         const torch::Tensor views = torch::cat({augmentBatch(raw, o.cropPadding, o.horizontalFlip, rng),
                                                 augmentBatch(raw, o.cropPadding, o.horizontalFlip, rng)});
-        const auto out = model->forward(normaliseBatch(views, mean, stdv));
+        const auto out = model->forward(prepare(views));
         const torch::Tensor z = out.projection;
         in.features = torch::stack({z.narrow(0, 0, o.batchSize), z.narrow(0, o.batchSize, o.batchSize)}, 1);
+        if (o.ceWeight > 0 && out.logits.defined())
+          extra = o.ceWeight * torch::nn::functional::cross_entropy(out.logits, torch::cat({in.labels, in.labels}));
       }
       auto value = loss.compute(in);
       if (!value) return value.error();
+      if (extra.defined()) {
+        termSums[o.loss] += value->item<double>();
+        termSums["ce"] += extra.item<double>();
+        *value = *value + extra;
+      }
       const double v = value->item<double>();
       if (!std::isfinite(v))
         return Error{ErrorCode::Internal, "The " + o.loss + " loss became " + std::to_string(v) + " at epoch " +
@@ -211,6 +237,7 @@ Result<TrainResult> trainEmbeddingCnn(const ImageSet& data, const TrainOptions& 
       sum += v;
       for (const auto& [k, t] : loss.lastTerms()) termSums[k] += t;
       ++stepsThisRun;
+      if (o.onStep) o.onStep(step, totalSteps, v);
       const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - trainStart).count();
       const double eta = elapsed / double(stepsThisRun) * double(totalSteps - step - 1);
       std::ostringstream stage;

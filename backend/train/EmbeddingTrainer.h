@@ -34,6 +34,11 @@ struct TrainOptions {
   // Augmentation: random crop after zero padding of `cropPadding` pixels, random horizontal flip.
   int cropPadding = 2;
   bool horizontalFlip = true;
+  // For losses on two views (SupCon, InfoNCE, ...): add `ceWeight` x cross-entropy of the classifier head on
+  // both views (0: the contrastive loss alone, as SupCon's two-stage recipe; > 0: the joint objective).
+  double ceWeight = 0.0;
+  // Activations in channels-last memory order (oneDNN convolutions; measure before turning on).
+  bool channelsLast = false;
   uint64_t seed = 0;
   int threads = 0;  // 0: one per core
   // Checkpoint after every epoch (empty: none); resume from it when `resume` and it exists.
@@ -43,6 +48,9 @@ struct TrainOptions {
   // The model is in eval mode during the call.
   std::function<bool(int epoch, double meanLoss, const std::map<std::string, double>& terms, runtime::EmbeddingCnn& model)>
       onEpoch;
+  // Called after every optimiser step with the global step (0-based, counted from the first epoch), the
+  // steps of the whole run and the batch's loss: live loss plots. Must be cheap.
+  std::function<void(int64_t step, int64_t totalSteps, double loss)> onStep;
 };
 
 struct TrainResult {

@@ -1,6 +1,7 @@
-"""Peer for bench_train_embeddings.sh: the same network as Loupe's loupe.embedding_cnn (widths 32/64/128, one
-conv3x3-BN-ReLU per stage, max-pool, global average pool, linear 128 embedding, linear classifier), the same
-augmentation (2-pixel zero-pad random crop, horizontal flip), AdamW 2e-3 / weight decay 5e-4, batch 256, cross-entropy,
+"""Peer for bench_train_embeddings.sh: the same network as Loupe's loupe.embedding_cnn (--widths, default
+32/64/128/256, one conv3x3-BN-ReLU per stage, max-pool between stages, global average pool, linear 128
+embedding, linear classifier), the same augmentation (2-pixel zero-pad random crop, horizontal flip, one gather
+per batch as Loupe's augmentBatch), AdamW 2e-3 / weight decay 5e-4, batch 256, 100 warm-up steps then cosine, cross-entropy,
 on Fashion-MNIST read from Debian's gzip'd IDX files, with Python torch on the same cores. Reports seconds per epoch
 and the kNN accuracy (cosine, k=20, weights exp(sim/0.07)) so speed can be compared at equal work."""
 import argparse, gzip, json, math, time
@@ -11,6 +12,9 @@ p = argparse.ArgumentParser()
 p.add_argument('--epochs', type=int, default=1)
 p.add_argument('--folder', default='/usr/share/datasets/fashion-mnist')
 p.add_argument('--json', default='')
+p.add_argument('--widths', default='32,64,128,256')
+p.add_argument('--lr', type=float, default=2e-3)
+p.add_argument('--eval-every', type=int, default=0, help='kNN test accuracy every N epochs (0: only at the end)')
 p.add_argument('--threads', type=int, default=0, help='torch threads (0: one per core; Debian torch defaults to 1)')
 a = p.parse_args()
 import os
@@ -27,12 +31,13 @@ class Net(nn.Module):
     def __init__(self):
         super().__init__()
         layers, c = [], 1
-        for i, w in enumerate([32, 64, 128]):
+        widths = [int(w) for w in a.widths.split(',')]
+        for i, w in enumerate(widths):
             layers += [nn.Conv2d(c, w, 3, padding=1, bias=False), nn.BatchNorm2d(w), nn.ReLU(inplace=True)]
-            if i < 2: layers.append(nn.MaxPool2d(2))
+            if i + 1 < len(widths): layers.append(nn.MaxPool2d(2))
             c = w
         layers += [nn.AdaptiveAvgPool2d(1), nn.Flatten()]
-        self.features, self.embedding, self.classifier = nn.Sequential(*layers), nn.Linear(128, 128), nn.Linear(128, 10)
+        self.features, self.embedding, self.classifier = nn.Sequential(*layers), nn.Linear(c, 128), nn.Linear(128, 10)
     def forward(self, x):
         e = self.embedding(self.features(x))
         return e, self.classifier(e)
@@ -41,19 +46,34 @@ def norm(u8):
     return (u8.float() / 255 - 0.2860) / 0.3530
 
 def augment(x, g):
-    pad = F.pad(x, (2, 2, 2, 2))
-    out = torch.empty_like(x)
-    off = torch.randint(0, 5, (x.shape[0], 2), generator=g)
-    flip = torch.rand(x.shape[0], generator=g) < 0.5
-    for i in range(x.shape[0]):
-        c = pad[i, :, off[i, 0]:off[i, 0] + 28, off[i, 1]:off[i, 1] + 28]
-        out[i] = c.flip(2) if flip[i] else c
-    return out
+    b = x.shape[0]
+    pad = F.pad(x, (2, 2, 2, 2)).reshape(b, 1, 32 * 32)
+    off = torch.randint(0, 5, (b, 2), generator=g)
+    flip = torch.rand(b, generator=g) < 0.5
+    ar = torch.arange(28)
+    rows = off[:, :1] + ar
+    cols = torch.where(flip[:, None], off[:, 1:] + 27 - ar, off[:, 1:] + ar)
+    flat = (rows[:, :, None] * 32 + cols[:, None, :]).reshape(b, 1, 28 * 28)
+    return pad.gather(2, flat).reshape(b, 1, 28, 28)
+
+def knn():
+    net.eval()
+    with torch.no_grad():
+        etr = torch.cat([net(norm(xtr[i:i + 512]))[0] for i in range(0, len(xtr), 512)])
+        ete = torch.cat([net(norm(xte[i:i + 512]))[0] for i in range(0, len(xte), 512)])
+        btr, bte = F.normalize(etr, dim=1), F.normalize(ete, dim=1)
+        correct = 0
+        for i in range(0, len(bte), 1024):
+            sim, ind = (bte[i:i + 1024] @ btr.T).topk(20, dim=1)
+            votes = torch.zeros(sim.shape[0], 10).scatter_add_(1, ytr[ind], (sim / 0.07).exp())
+            correct += (votes.argmax(1) == yte[i:i + 1024]).sum().item()
+    net.train()
+    return correct / len(yte)
 
 torch.manual_seed(0)
 g = torch.Generator().manual_seed(0)
 net = Net()
-opt = torch.optim.AdamW(net.parameters(), lr=2e-3, weight_decay=5e-4)
+opt = torch.optim.AdamW(net.parameters(), lr=a.lr, weight_decay=5e-4)
 steps = a.epochs * (len(xtr) // 256)
 step, times = 0, []
 for epoch in range(a.epochs):
@@ -61,13 +81,15 @@ for epoch in range(a.epochs):
     t0 = time.time()
     order = torch.randperm(len(xtr), generator=g)
     for s in range(len(xtr) // 256):
-        lr = 2e-3 * ((step + 1) / 100 if step < 100 else 0.5 * (1 + math.cos(math.pi * (step - 100) / max(1, steps - 100))))
+        lr = a.lr * ((step + 1) / 100 if step < 100 else 0.5 * (1 + math.cos(math.pi * (step - 100) / max(1, steps - 100))))
         for pg in opt.param_groups: pg['lr'] = lr
         idx_ = order[s * 256:(s + 1) * 256]
         _, logits = net(norm(augment(xtr[idx_], g)))
         loss = F.cross_entropy(logits, ytr[idx_])
         opt.zero_grad(); loss.backward(); opt.step(); step += 1
     times.append(time.time() - t0)
+    if a.eval_every and (epoch + 1) % a.eval_every == 0:
+        print(f'epoch {epoch + 1}: {times[-1]:.1f} s, kNN {100 * knn():.2f}%', flush=True)
 net.eval()
 with torch.no_grad():
     t0 = time.time()

@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <sstream>
 
 #include "Command.h"
 #include "core/Device.h"
@@ -24,12 +25,13 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Options {
-  std::string data = "fashion-mnist", loss = "supcon", out, optimizer = "adam", json;
-  int epochs = 10, threads = 0, limit = 0, evalEvery = 0, embeddingDim = 128, convsPerStage = 1;
+  std::string data = "fashion-mnist", loss = "supcon", out, optimizer = "adam", json, widths = "32,64,128";
+  int epochs = 10, threads = 0, limit = 0, evalEvery = 0, embeddingDim = 128, convsPerStage = 1, warmup = 100,
+      cropPadding = 2;
   int64_t batch = 256;
-  double lr = 2e-3, weightDecay = 5e-4;
+  double lr = 2e-3, weightDecay = 5e-4, ceWeight = 0.0;
   uint64_t seed = 0;
-  bool resume = false, quiet = false, keepCheckpoint = false;
+  bool resume = false, quiet = false, keepCheckpoint = false, channelsLast = false;
   std::vector<std::string> lossParams;
 } opt;
 
@@ -53,6 +55,21 @@ Result<std::pair<train::ImageSet, train::ImageSet>> loadData() {
   return std::make_pair(std::move(*train), std::move(*test));
 }
 
+Result<std::vector<int>> parseWidths() {
+  std::vector<int> w;
+  std::stringstream s(opt.widths);
+  std::string part;
+  while (std::getline(s, part, ',')) {
+    char* end = nullptr;
+    const long v = std::strtol(part.c_str(), &end, 10);
+    if (end == part.c_str() || *end || v < 1 || v > 4096)
+      return Error{ErrorCode::InvalidArgument, "--widths " + opt.widths + ": expected channel counts like 32,64,128"};
+    w.push_back(int(v));
+  }
+  if (w.empty() || w.size() > 8) return Error{ErrorCode::InvalidArgument, "--widths: give 1 to 8 stages"};
+  return w;
+}
+
 Result<train::LossParams> parseLossParams() {
   train::LossParams p;
   for (const auto& kv : opt.lossParams) {
@@ -67,12 +84,30 @@ Result<train::LossParams> parseLossParams() {
   return p;
 }
 
+// The command with every option that shapes the model spelled out (the package's provenance).
+std::string commandLine() {
+  std::ostringstream c;
+  c << "loupe-cli train embeddings --data " << opt.data << " --loss " << opt.loss;
+  for (const auto& p : opt.lossParams) c << " --loss-param " << p;
+  c << " --epochs " << opt.epochs << " --batch " << opt.batch << " --optimizer " << opt.optimizer << " --lr " << opt.lr
+    << " --weight-decay " << opt.weightDecay << " --warmup " << opt.warmup << " --widths " << opt.widths
+    << " --convs-per-stage " << opt.convsPerStage << " --embedding-dim " << opt.embeddingDim << " --crop-padding "
+    << opt.cropPadding << " --seed " << opt.seed;
+  if (opt.ceWeight > 0) c << " --ce-weight " << opt.ceWeight;
+  if (opt.channelsLast) c << " --channels-last";
+  if (opt.limit > 0) c << " --limit " << opt.limit;
+  if (opt.threads > 0) c << " --threads " << opt.threads;
+  return c.str();
+}
+
 int run() {
   installInterruptHandler();
   const CancelToken& cancel = interruptToken();
   auto params = parseLossParams();
   if (!params) return fail(host::Usage, params.error().message);
   if (auto probe = train::makeLoss(opt.loss, *params); !probe) return fail(host::Usage, probe.error().message);
+  auto widths = parseWidths();
+  if (!widths) return fail(host::Usage, widths.error().message);
   std::error_code ec;
   fs::create_directories(opt.out, ec);
   if (!fs::is_directory(opt.out, ec)) return fail(host::OutputFailed, "cannot create the output folder " + opt.out);
@@ -101,6 +136,11 @@ int run() {
   t.threads = opt.threads;
   t.model.embeddingDim = opt.embeddingDim;
   t.model.convsPerStage = opt.convsPerStage;
+  t.model.widths = *widths;
+  t.warmupSteps = opt.warmup;
+  t.cropPadding = opt.cropPadding;
+  t.ceWeight = opt.ceWeight;
+  t.channelsLast = opt.channelsLast;
   t.checkpointPath = (fs::path(opt.out) / "checkpoint.pt").string();
   t.resume = opt.resume;
   const auto start = std::chrono::steady_clock::now();
@@ -156,13 +196,10 @@ int run() {
   info.input.std = train::kFashionMnistStd;
   info.labels = train::fashionMnistClassNames();
   info.citation = "Xiao, Rasul, Vollgraf 2017, Fashion-MNIST (data)";
-  char prov[512];
-  std::snprintf(prov, sizeof prov,
-                "trained by loupe-cli train embeddings --loss %s --epochs %d --batch %lld --lr %g --seed %llu on %lld "
-                "Fashion-MNIST training images; kNN test accuracy (cosine, k=20, weighted) %.4f",
-                opt.loss.c_str(), opt.epochs, (long long)opt.batch, opt.lr, (unsigned long long)opt.seed,
-                (long long)trainSet.size(), knn->accuracy);
-  info.provenance = prov;
+  char knnText[160];
+  std::snprintf(knnText, sizeof knnText, "; %lld training images, %.0f s of training on %d threads; kNN test accuracy "
+                "(cosine, k=20, weighted vote) %.4f", (long long)trainSet.size(), trainSeconds, threads, knn->accuracy);
+  info.provenance = "trained by: " + commandLine() + knnText;
   if (auto ok = runtime::saveEmbeddingCnnPackage(result->model, info, opt.out); !ok)
     return fail(host::OutputFailed, ok.error().message);
   if (!opt.keepCheckpoint) fs::remove(t.checkpointPath, ec);
@@ -194,7 +231,13 @@ Subcommand setup(CLI::App& group) {
   app->add_option("--lr", opt.lr, "Peak learning rate (linear warm-up, cosine decay)")->check(CLI::PositiveNumber);
   app->add_option("--weight-decay", opt.weightDecay, "Weight decay")->check(CLI::NonNegativeNumber);
   app->add_option("--embedding-dim", opt.embeddingDim, "Embedding size")->check(CLI::Range(2, 4096));
-  app->add_option("--convs-per-stage", opt.convsPerStage, "conv3x3-BN-ReLU blocks per stage (widths 32, 64, 128)")->check(CLI::Range(1, 4));
+  app->add_option("--convs-per-stage", opt.convsPerStage, "conv3x3-BN-ReLU blocks per stage")->check(CLI::Range(1, 4));
+  app->add_option("--widths", opt.widths, "Channels per stage, comma-separated (2 x 2 max-pool between stages)");
+  app->add_option("--warmup", opt.warmup, "Linear learning-rate warm-up steps")->check(CLI::Range(0, 1000000));
+  app->add_option("--crop-padding", opt.cropPadding, "Random-crop padding in pixels (0: no crop)")->check(CLI::Range(0, 16));
+  app->add_option("--ce-weight", opt.ceWeight, "Two-view losses (supcon, ...): add this x cross-entropy of the classifier head")
+      ->check(CLI::NonNegativeNumber);
+  app->add_flag("--channels-last", opt.channelsLast, "Channels-last activations (oneDNN convolutions)");
   app->add_option("--seed", opt.seed, "Seed for initialisation, shuffling and augmentation");
   app->add_option("--threads", opt.threads, "CPU threads (default: one per core)")->check(CLI::Range(1, 256));
   app->add_option("--limit", opt.limit, "Train on the first N training images only")->check(CLI::Range(2, 10'000'000));
