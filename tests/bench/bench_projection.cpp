@@ -4,7 +4,7 @@
 // TSNE, and umap-js through projection_peer.js) run on exactly the same input; projection_peer.py --loupe
 // runs this benchmark first, in the same run.
 //
-//   bench_projection [--out DIR] [--n N] [--methods tsne,umap] [--device cpu|cuda] [--prepare-only]
+//   bench_projection [--out DIR] [--n N] [--methods tsne,umap] [--device cpu|cuda] [--threads N] [--prepare-only]
 //
 // --n keeps the first N of the 70,000 vectors (the PCA is always fitted on all of them).
 #include <ATen/Parallel.h>
@@ -23,6 +23,7 @@
 #include "analysis/Knn.h"
 #include "analysis/Tsne.h"
 #include "analysis/Umap.h"
+#include "core/Device.h"
 #include "train/data/Idx.h"
 
 using namespace loupe;
@@ -71,6 +72,7 @@ int main(int argc, char** argv) {
   std::string out = "projection-bench", methods = "tsne,umap", device = "cpu";
   std::int64_t limit = 70000;
   bool prepareOnly = false;
+  int threads = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -79,11 +81,13 @@ int main(int argc, char** argv) {
     else if (a == "--methods") methods = next();
     else if (a == "--device") device = next();
     else if (a == "--prepare-only") prepareOnly = true;
+    else if (a == "--threads") threads = std::stoi(next());
     else {
-      std::cerr << "usage: bench_projection [--out DIR] [--n N] [--methods tsne,umap] [--device cpu|cuda] [--prepare-only]\n";
+      std::cerr << "usage: bench_projection [--out DIR] [--n N] [--methods tsne,umap] [--device cpu|cuda] [--threads N] [--prepare-only]\n";
       return 2;
     }
   }
+  configureThreads(threads);  // one per core by default (Debian's LibTorch otherwise uses one)
   std::error_code ec;
   std::filesystem::create_directories(out, ec);
 
