@@ -37,12 +37,25 @@ rc=0
 run() {
   local exe=build-gpu/bench/$1; shift
   if [ ! -x "$exe" ]; then echo "$(basename "$exe"): not built (see build.log)" | tee -a "$md"; rc=1; return; fi
-  timeout 240 "$exe" --device cuda --out "$md" "$@" > "$OUTDIR/$(basename "$exe").log" 2>&1 || rc=1
+  local log="$OUTDIR/$(basename "$exe").log"
+  timeout 240 "$exe" --device cuda --out "$md" "$@" > "$log" 2>&1
+  local r=$?
+  if [ $r -ne 0 ]; then
+    rc=1
+    echo "$(basename "$exe"): exit $r" | tee -a "$md"
+    # A crash: the stack from cuda-gdb (it debugs host code too) when the machine has it.
+    if [ $r -ge 128 ] && [ $r -ne 124 ] && command -v cuda-gdb > /dev/null; then
+      timeout 120 cuda-gdb -batch -ex run -ex bt --args "$exe" --device cuda "$@" > "$log.gdb" 2>&1
+      grep -E "^#[0-9]+" "$log.gdb" | head -25 | tee -a "$md"
+    fi
+  fi
 }
-run gpu_check
-run gpu_check_analysis ${unet:+--unet $unet}
+# GPU_CHECKS picks which to run (default: all three).
+checks=${GPU_CHECKS:-gpu_check gpu_check_analysis gpu_check_train}
+[[ " $checks " == *" gpu_check "* ]] && run gpu_check
+[[ " $checks " == *" gpu_check_analysis "* ]] && run gpu_check_analysis ${unet:+--unet $unet}
 d=.gpu-data
-run gpu_check_train --fmnist $d/fmnist --faces $d/faces.bin --blazeface $d/models/blazeface --faceres $d/models/faceres
+[[ " $checks " == *" gpu_check_train "* ]] && run gpu_check_train --fmnist $d/fmnist --faces $d/faces.bin --blazeface $d/models/blazeface --faceres $d/models/faceres
 echo "total: $(( $(date +%s) - t0 )) s" | tee -a "$md"
 cat "$md"
 exit $rc

@@ -232,9 +232,12 @@ int main(int argc, char** argv) {
     } else {
       check("ImageModel opens on " + dev.str(), false, (onCpu ? onDev.error() : onCpu.error()).message);
     }
+    std::fprintf(stderr, "[step] device policy checks done\n");
     std::filesystem::remove_all(dir);
+    std::fprintf(stderr, "[step] package folder removed\n");
   }
 
+  std::fprintf(stderr, "[step] models released\n");
   // 4. Raw matmul throughput (sanity check of the BLAS / cuBLAS in use).
   {
     const auto a = torch::rand({2048, 2048}).to(dev), b = torch::rand({2048, 2048}).to(dev);

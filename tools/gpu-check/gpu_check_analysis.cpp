@@ -190,11 +190,8 @@ int main(int argc, char** argv) {
         netDev.to(torch::kHalf);
         const auto bigHalf = big.to(torch::kHalf);
         auto h = runtime::slidingWindowInference(bigHalf.narrow(2, 0, 20).narrow(3, 0, 160).narrow(4, 0, 176).contiguous(), fnDev, o);
-        const auto ref = runtime::slidingWindowInference(big.narrow(2, 0, 20).narrow(3, 0, 160).narrow(4, 0, 176).contiguous(),
-                                                         [&](const torch::Tensor& t) -> Result<torch::Tensor> {
-                                                           return net.forward({t.to(cpu)}).toTensor();
-                                                         },
-                                                         o);
+        const auto ref = runtime::slidingWindowInference(big.narrow(2, 0, 20).narrow(3, 0, 160).narrow(4, 0, 176).to(cpu).contiguous(),
+                                                         fnCpu, o);
         const double relH = (h && ref) ? ((h->to(cpu, torch::kFloat32) - *ref).norm() / ref->norm()).item<double>() : 1e9;
         check("3-D U-Net sliding window fp16 on " + dev.str() + " ~ cpu fp32", relH < 2e-2, "relative L2 difference " + fmt(relH, ""));
         note("time: 3-D U-Net sliding window 32x384x384, fp16",
