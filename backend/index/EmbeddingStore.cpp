@@ -143,6 +143,15 @@ bool EmbeddingStore::hasIndex() const { return d_->index != nullptr; }
 IndexKind EmbeddingStore::indexKind() const { return d_->index ? d_->kind : IndexKind::Auto; }
 bool EmbeddingStore::indexWasLoaded() const { return d_->index && d_->loaded; }
 
+Result<void> EmbeddingStore::setSearchOptions(const IndexOptions& options) {
+  if (options.hnswEfSearch < 1 || options.ivfProbe < 1)
+    return Error(ErrorCode::InvalidArgument, "efSearch and the IVF probe count must be at least 1");
+  d_->manifest.indexOptions.hnswEfSearch = options.hnswEfSearch;
+  d_->manifest.indexOptions.ivfProbe = options.ivfProbe;
+  d_->applySearchParameters();
+  return {};
+}
+
 Result<EmbeddingStore> EmbeddingStore::create(torch::Tensor vectors, MetaTable meta, StoreSource source) {
   if (!vectors.defined() || vectors.dim() != 2 || vectors.size(0) < 1 || vectors.size(1) < 1)
     return Error(ErrorCode::InvalidArgument, "embeddings must be a non-empty 2-D matrix (rows x dimensions)");

@@ -114,6 +114,9 @@ class EmbeddingStore {
   bool hasIndex() const;        // built or loaded, and current
   IndexKind indexKind() const;  // Flat / Hnsw / Ivf of the current index (Auto when none)
   bool indexWasLoaded() const;  // true when open() read index.faiss instead of building
+  // Search-time parameters of the current index (HNSW efSearch, IVF nprobe), no rebuild; kept in the
+  // manifest by the next save().
+  Result<void> setSearchOptions(const IndexOptions& options);
 
   // k nearest stored vectors of each query row (float32 [Q, D], normalised here); builds the default index
   // first when there is none. Results: one list per query, most similar first (fewer than k when N < k).
