@@ -10,6 +10,7 @@
 #include "analysis/ForgeryLocalize.h"
 #include "core/Device.h"
 #include "runtime/ImageModel.h"
+#include "train/ForgeryExtractorLoader.h"
 #include "TextFormat.h"
 
 namespace loupe::forgery {
@@ -61,6 +62,7 @@ Result<Extracted> extractWithPackages(const std::vector<std::string>& ids, const
   for (std::size_t n = 0; n < ids.size(); ++n) {
     auto folder = findPackage(ids[n]);
     if (!folder) return folder.error();
+    train::registerForgeryExtractorLoader();  // packages trained by `loupe-cli train forgery` (format native)
     runtime::ImageModelOptions options;
     options.device = context.device;
     options.warmupRuns = 0;

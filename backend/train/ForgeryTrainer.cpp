@@ -1,0 +1,185 @@
+#include "ForgeryTrainer.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <sstream>
+
+#include "core/Device.h"
+#include "train/losses/Loss.h"
+
+namespace loupe::train {
+namespace fs = std::filesystem;
+namespace {
+
+std::string formatDuration(double s) {
+  if (!std::isfinite(s) || s < 0) return "?";
+  const int t = int(s + 0.5);
+  char buf[32];
+  if (t >= 3600) std::snprintf(buf, sizeof buf, "%dh%02dm", t / 3600, (t / 60) % 60);
+  else std::snprintf(buf, sizeof buf, "%dm%02ds", t / 60, t % 60);
+  return buf;
+}
+
+struct Checkpoint {
+  int epoch = 0;
+  std::vector<double> losses;
+};
+
+torch::Tensor architectureTensor(const ForgeryFcnConfig& c, int size) {
+  return torch::tensor(std::vector<int64_t>{c.width, c.featureDim, size});
+}
+
+Result<void> saveCheckpoint(const std::string& path, ForgeryFcn& model, torch::optim::Optimizer& opt,
+                            const Checkpoint& state, int size) {
+  try {
+    torch::serialize::OutputArchive archive, modelArchive, optArchive;
+    model->save(modelArchive);
+    opt.save(optArchive);
+    archive.write("model", modelArchive);
+    archive.write("optimizer", optArchive);
+    archive.write("epoch", torch::tensor(int64_t(state.epoch)));
+    archive.write("losses", torch::tensor(state.losses, torch::kDouble));
+    archive.write("architecture", architectureTensor(model->config(), size));
+    const std::string tmp = path + ".partial";
+    archive.save_to(tmp);
+    std::error_code ec;
+    fs::rename(tmp, path, ec);
+    if (ec) return Error{ErrorCode::Io, "Cannot move the checkpoint into place at " + path + ": " + ec.message()};
+  } catch (const c10::Error& e) {
+    return Error{ErrorCode::Io, "Cannot write the checkpoint " + path + ": " + e.what_without_backtrace()};
+  }
+  return {};
+}
+
+Result<Checkpoint> loadCheckpoint(const std::string& path, ForgeryFcn& model, torch::optim::Optimizer& opt, int size) {
+  Checkpoint state;
+  try {
+    torch::serialize::InputArchive archive, modelArchive, optArchive;
+    archive.load_from(path);
+    torch::Tensor arch, epoch, losses;
+    archive.read("architecture", arch);
+    if (!torch::equal(arch, architectureTensor(model->config(), size)))
+      return Error{ErrorCode::InvalidArgument, path + " was written for another network or crop size; resume with the "
+                                                      "same options or start afresh"};
+    archive.read("model", modelArchive);
+    model->load(modelArchive);
+    archive.read("optimizer", optArchive);
+    opt.load(optArchive);
+    archive.read("epoch", epoch);
+    archive.read("losses", losses);
+    state.epoch = int(epoch.item<int64_t>());
+    for (int64_t i = 0; i < losses.numel(); ++i) state.losses.push_back(losses[i].item<double>());
+  } catch (const c10::Error& e) {
+    const std::string what = e.what_without_backtrace();
+    return Error{ErrorCode::CorruptData, "Cannot resume from " + path + ": " + what.substr(0, what.find('\n'))};
+  }
+  return state;
+}
+
+}  // namespace
+
+torch::Tensor forgeryInput(const torch::Tensor& u8) { return (u8.to(torch::kFloat32) / 255.0 - 0.5) / 0.25; }
+
+torch::Tensor poolForgeryMask(const torch::Tensor& mask, int factor) {
+  const torch::Tensor m = mask.to(torch::kFloat32).unsqueeze(1);
+  // ceil_mode keeps the grid at ceil(H / factor); a partial last cell averages only the pixels it has.
+  const torch::Tensor frac =
+      torch::avg_pool2d(m, {factor, factor}, {factor, factor}, {0, 0}, /*ceil_mode*/ true, /*count_include_pad*/ false).squeeze(1);
+  torch::Tensor out = torch::full(frac.sizes(), -1, torch::TensorOptions().dtype(torch::kLong).device(mask.device()));
+  out.masked_fill_(frac.le(0.0), 0);
+  out.masked_fill_(frac.ge(1.0), 1);
+  return out;
+}
+
+Result<ForgeryTrainResult> trainForgeryExtractor(const SpliceSynth& data, const ForgeryTrainOptions& o, Progress progress,
+                                                 const CancelToken& cancel) {
+  if (o.epochs < 1 || o.stepsPerEpoch < 1 || o.batchSize < 1)
+    return Error{ErrorCode::InvalidArgument, "epochs, steps per epoch and the batch size must be at least 1"};
+  if (o.learningRate <= 0) return Error{ErrorCode::InvalidArgument, "the learning rate must be positive"};
+  const int size = data.options().size;
+  auto lossOr = makeLoss("focal_pixel", {{"temperature", o.temperature}, {"max_samples", double(o.maxSamples)}});
+  if (!lossOr) return lossOr.error();
+  Loss& loss = **lossOr;
+
+  configureThreads(o.threads);
+  torch::manual_seed(o.seed);
+  ForgeryFcn model(o.model);
+  model->train();
+  torch::optim::AdamW opt(model->parameters(), torch::optim::AdamWOptions(o.learningRate).weight_decay(o.weightDecay));
+
+  Checkpoint state;
+  ForgeryTrainResult result;
+  std::error_code ec;
+  if (o.resume && !o.checkpointPath.empty() && fs::exists(o.checkpointPath, ec)) {
+    auto loaded = loadCheckpoint(o.checkpointPath, model, opt, size);
+    if (!loaded) return loaded.error();
+    state = *loaded;
+    result.startEpoch = state.epoch;
+  }
+  const int64_t totalSteps = int64_t(o.epochs) * o.stepsPerEpoch;
+  auto setLr = [&](int64_t step) {
+    double lr = o.learningRate;
+    if (step < o.warmupSteps) lr *= double(step + 1) / double(o.warmupSteps);
+    else lr *= 0.5 * (1 + std::cos(M_PI * double(step - o.warmupSteps) / double(std::max<int64_t>(1, totalSteps - o.warmupSteps))));
+    for (auto& g : opt.param_groups()) g.options().set_lr(lr);
+  };
+
+  const auto start = std::chrono::steady_clock::now();
+  int64_t stepsThisRun = 0;
+  for (int epoch = state.epoch; epoch < o.epochs; ++epoch) {
+    double sum = 0;
+    int counted = 0;
+    for (int s = 0; s < o.stepsPerEpoch; ++s) {
+      if (cancel.isCancelled()) return Error::cancelled();
+      const int64_t step = int64_t(epoch) * o.stepsPerEpoch + s;
+      setLr(step);
+      // Each step's loss subsampling draws from LibTorch's generator: seeded per step, so resuming repeats it.
+      torch::manual_seed(o.seed * 1000003ULL + uint64_t(step));
+      auto batch = data.batch(uint64_t(step) * uint64_t(o.batchSize), o.batchSize, cancel);
+      if (!batch) return batch.error();
+      LossInput in;
+      in.features = model->forward(forgeryInput(batch->first));
+      in.mask = poolForgeryMask(batch->second);
+      if (in.mask.size(1) != in.features.size(2) || in.mask.size(2) != in.features.size(3))
+        return Error{ErrorCode::Internal, "The pooled mask does not match the feature grid"};
+      auto value = loss.compute(in);
+      if (!value) return value.error();
+      const double v = value->item<double>();
+      if (!std::isfinite(v))
+        return Error{ErrorCode::Internal, "The loss became " + std::to_string(v) + " at epoch " + std::to_string(epoch + 1) +
+                                              " step " + std::to_string(s + 1) + ": lower the learning rate"};
+      opt.zero_grad();
+      value->backward();
+      opt.step();
+      sum += v;
+      ++counted;
+      ++stepsThisRun;
+      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      const double eta = elapsed / double(stepsThisRun) * double(totalSteps - step - 1);
+      std::ostringstream stage;
+      stage.precision(4);
+      stage << "epoch " << epoch + 1 << "/" << o.epochs << ", loss " << sum / counted << ", ETA " << formatDuration(eta);
+      progress.report(double(step + 1) / double(totalSteps), stage.str());
+    }
+    state.epoch = epoch + 1;
+    state.losses.push_back(sum / std::max(1, counted));
+    if (!o.checkpointPath.empty())
+      if (auto ok = saveCheckpoint(o.checkpointPath, model, opt, state, size); !ok) return ok.error();
+    if (o.onEpoch) {
+      model->eval();
+      const bool goOn = o.onEpoch(epoch + 1, state.losses.back(), model);
+      model->train();
+      if (!goOn) break;
+    }
+  }
+  model->eval();
+  result.model = model;
+  result.epochLoss = state.losses;
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
+}  // namespace loupe::train
