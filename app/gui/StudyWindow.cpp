@@ -291,13 +291,14 @@ void StudyWindow::openStudy(const QStringList& paths) {
 
 bool StudyWindow::openStudyAndWait(const QStringList& paths) {
   QEventLoop loop;
-  bool ok = false;
+  bool ok = false, finished = false;
   auto c = connect(this, &StudyWindow::studyLoaded, &loop, [&](bool result) {
     ok = result;
+    finished = true;
     loop.quit();
   });
   openStudy(paths);
-  if (loadWatcher_.isRunning()) loop.exec();
+  if (!finished) loop.exec();  // the watcher's finished() arrives as an event, even for a load already done
   disconnect(c);
   return ok;
 }
