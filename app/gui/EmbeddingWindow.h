@@ -49,6 +49,8 @@ class EmbeddingWindow : public QMainWindow {
   // Opens a set (see EmbeddingSet::open) and starts a PCA; false with *error when it cannot be read.
   // `limit` > 0 keeps the first rows only.
   bool open(const QString& path, QString* error = nullptr, std::int64_t limit = 0);
+  // Asks for a set with a file dialog (.npy, a store's manifest.json, an IDX file) and opens it.
+  void openDialog();
   // Shows an already opened set.
   void setEmbeddings(std::shared_ptr<EmbeddingSet> set);
   std::shared_ptr<EmbeddingSet> embeddings() const { return set_; }
@@ -93,7 +95,6 @@ class EmbeddingWindow : public QMainWindow {
   void updateSelectionList();
   void onLayout(std::vector<float> xy, int iteration);
   void showNeighbourList(const std::vector<EmbeddingNeighbour>& list, const QString& title, std::int32_t focus);
-  void openDialog();
   void exportCsvDialog();
   void exportImagesDialog();
   void chooseModelDialog();

@@ -16,6 +16,7 @@
 #include <cstring>
 #include <memory>
 
+#include "EmbeddingWindow.h"
 #include "ErrorBanner.h"
 #include "GalleryWindow.h"
 #include "MainWindow.h"
@@ -158,6 +159,12 @@ Result<LaunchOptions> parseCommandLine(const QStringList& arguments, QString* he
                                  QStringLiteral("plane"));
   parser.addOptions({task, param, device, headless, out, screenshot, compare, zoom, session, report, compareTask, gallery});
   parser.addOptions({study, detect, labelMap, layout, plane});
+  const QCommandLineOption embeddings(
+      QStringLiteral("embeddings"),
+      QStringLiteral("Open the Embedding Explorer on an embedding store folder, a .npy matrix (with its .csv), a "
+                     "Fashion-MNIST IDX folder or the word fashion-mnist (Debian's copy); --screenshot shows it."),
+      QStringLiteral("path"));
+  parser.addOption(embeddings);
   if (helpText) *helpText = parser.helpText();
   if (!parser.parse(arguments)) return Error{ErrorCode::InvalidArgument, parser.errorText().toStdString()};
 
@@ -229,6 +236,9 @@ Result<LaunchOptions> parseCommandLine(const QStringList& arguments, QString* he
       }
   }
   o.gallery = parser.value(gallery);
+  o.embeddings = parser.value(embeddings);
+  if (o.headless && !o.embeddings.isEmpty())
+    return Error{ErrorCode::InvalidArgument, "--embeddings opens a window; drop --headless (loupe-cli has the store commands)"};
   if (o.help || o.version) return o;
   if (o.headless && (!o.compareTask.isEmpty() || !o.gallery.isEmpty()))
     return Error{ErrorCode::InvalidArgument, "--compare-task and --gallery need a window; drop --headless"};
@@ -346,7 +356,39 @@ int runStudyWindow(const LaunchOptions& options) {
 }  // namespace
 #endif
 
+namespace {
+
+// `loupe --embeddings PATH`: the Embedding Explorer alone; with --screenshot, shot once the PCA is drawn.
+int runEmbeddingWindow(const LaunchOptions& options) {
+  EmbeddingWindow window;
+  if (!options.screenshot.isEmpty())
+    window.resize(window.screen()->availableGeometry().size().boundedTo(QSize(1600, 1000)));
+  window.show();
+  QString error;
+  const bool opened = window.open(options.embeddings, &error);
+  if (!opened && options.screenshot.isEmpty()) std::fprintf(stderr, "loupe: %s\n", qPrintable(error));
+  if (!options.screenshot.isEmpty()) {
+    const QString target = options.screenshot;
+    auto shoot = [&window, target](bool good) {
+      QTimer::singleShot(500, &window, [&window, target, good] {
+        if (!window.grab().save(target, "PNG")) {
+          QCoreApplication::exit(fail(host::OutputFailed, QStringLiteral("cannot write %1").arg(target)));
+          return;
+        }
+        std::printf("screenshot saved to %s\n", qPrintable(target));
+        QCoreApplication::exit(good ? host::Ok : host::BadInput);
+      });
+    };
+    if (opened) QObject::connect(&window, &EmbeddingWindow::projectionFinished, &window, shoot, Qt::SingleShotConnection);
+    else shoot(false);
+  }
+  return QApplication::exec();
+}
+
+}  // namespace
+
 int runWindow(const LaunchOptions& options) {
+  if (!options.embeddings.isEmpty()) return runEmbeddingWindow(options);
 #ifdef LOUPE_HAVE_STUDY_WINDOW
   if (!options.study.isEmpty() || isStudySession(options.session)) return runStudyWindow(options);
 #endif

@@ -2,6 +2,7 @@
 // What `loupe` does with its command line:
 //   loupe [IMAGE] [--task ID] [--param name=value]... [--device D] [--headless --out DIR] [--screenshot PNG]
 //         [--compare] [--zoom F] [--compare-task ID[:name=value,...]] [--gallery DIR|LIST]
+//   loupe --embeddings STORE|FILE.npy|IDX-DIR|fashion-mnist [--screenshot PNG]   (the Embedding Explorer)
 //   loupe CASE.loupe | --open-session CASE.loupe [--screenshot PNG]      (a saved session)
 //   loupe --report SESSION --out REPORT.pdf|.html
 //   loupe --study T2W ADC DWI | --study FOLDER [--detect] [--label-map FILE] [--layout sequences|planes]
@@ -39,6 +40,7 @@ struct LaunchOptions {
   QString compareTask;   // a second task for the second view ("" = none)
   std::vector<std::pair<std::string, std::string>> compareParams;
   QString gallery;       // a folder or a ranked list shown as a gallery
+  QString embeddings;    // an embedding set (store folder, .npy, IDX folder, "fashion-mnist") in the explorer
   QStringList study;     // --study: an MRI study's files and/or DICOM folders (or one folder) for the StudyWindow
   bool detect = false;   // --detect: run prostate.detect once the study is open
   QString labelMap;      // --label-map: a label volume (zones, annotation) shown over the study

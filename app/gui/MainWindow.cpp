@@ -38,6 +38,7 @@
 #include "AppSettings.h"
 #include "BookmarkDock.h"
 #include "CompareSlot.h"
+#include "EmbeddingWindow.h"
 #include "ErrorBanner.h"
 #include "GalleryWindow.h"
 #include "JobBarLink.h"
@@ -380,6 +381,19 @@ void MainWindow::createActions() {
   galleryAction->setObjectName(QStringLiteral("openGalleryAction"));
   galleryAction->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_G));
   galleryAction->setToolTip(tr("Show the images of a folder as thumbnails; double-click one to open it"));
+  // The Embedding Explorer: its own window per set (closing it frees the set).
+  auto openEmbeddings = [this](const QString& path) {
+    auto* explorer = new EmbeddingWindow(this);
+    explorer->setAttribute(Qt::WA_DeleteOnClose);
+    explorer->show();
+    if (path.isEmpty()) explorer->openDialog();
+    else explorer->open(path);
+  };
+  QAction* embeddingsAction = file->addAction(tr("Open &Embeddings..."), this, [openEmbeddings] { openEmbeddings({}); });
+  embeddingsAction->setObjectName(QStringLiteral("openEmbeddingsAction"));
+  embeddingsAction->setToolTip(tr("Explore an embedding store, a .npy matrix with its CSV, or Fashion-MNIST as a scatter plot"));
+  file->addAction(tr("Fashion-MNIST Embedding Demo"), this, [openEmbeddings] { openEmbeddings(QStringLiteral("fashion-mnist")); })
+      ->setObjectName(QStringLiteral("embeddingDemoAction"));
 #ifdef LOUPE_HAVE_STUDY_WINDOW
   // MRI studies open in their own window (linked slice views, lesion candidates).
   QAction* studyAction = file->addAction(tr("Open S&tudy..."), this, [this] {

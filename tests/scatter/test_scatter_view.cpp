@@ -202,6 +202,23 @@ class TestScatterView : public QObject {
     QVERIFY2(!near(other, Qt::red, 40) && !near(other, Qt::white, 5), qPrintable(other.name()));
   }
 
+  void overlaysAreDrawnOverThePoints() {
+    show();
+    view_->setPositions(randomPoints(500, 29));
+    view_->setMarker(QPointF(3.5, 3.5), QStringLiteral("dropped.png"));  // outside the points' usual range
+    view_->setView(QPointF(0, 0), 40.0);
+    view_->setLegend({{QStringLiteral("class a"), qRgb(0, 200, 0)}}, QStringLiteral("label"));
+    const QImage frame = view_->grabFramebuffer();
+    const QColor marker = pixelAt(frame, view_->dataToWidget(QPointF(3.5, 3.5)));
+    QVERIFY2(near(marker, QColor(230, 30, 30), 6), qPrintable(marker.name()));
+    // The legend box (top right) holds its entry's green swatch.
+    bool green = false;
+    for (int y = 8; y < 60 && !green; ++y)
+      for (int x = view_->width() - 140; x < view_->width() - 8 && !green; ++x)
+        green = near(frame.pixelColor(x, y), QColor(0, 200, 0), 10);
+    QVERIFY(green);
+  }
+
   void hoverFindsTheNearestPointAndClickEmitsIt() {
     show();
     const int n = 3000;
