@@ -1,7 +1,12 @@
-// loupe-cli eval age --images DIR [--labels CSV] [--crops]: age and gender of labelled faces against the
-// truth. UTKFace names (age_gender_race_*.jpg, gender 0 = male, 1 = female) carry the truth; a CSV
-// (filename,age[,gender]) overrides them. Reports MAE, CS(5), error per age band, gender accuracy, the
-// best constant guess (the median age, which minimises the MAE) and per-face / per-image latency.
+// loupe-cli eval age --images DIR [--labels CSV] [--crops] [--head PACKAGE] [--features-out DIR]: age and
+// gender of labelled faces against the truth. UTKFace names (age_gender_race_*.jpg, gender 0 = male,
+// 1 = female) carry the truth; a CSV (filename,age[,gender]) overrides them. Reports MAE, CS(5), error per
+// age band, gender accuracy, the best constant guess (the median age, which minimises the MAE) and per-face /
+// per-image latency. With --head, a trained age head (loupe-cli train age) is evaluated beside the
+// pretrained one on the same faces. Features come through the shared batched, cached extraction (AgeData.h).
+// --features-out DIR writes every face's 1024-d features (and the head's embedding) with metadata for the
+// embedding view: DIR as an embedding store (backend/index; DIR/age_embedding for the head's embedding), or
+// in builds without backend/index, DIR/vectors.npy + vectors.csv (and age_embedding.npy + .csv).
 
 #include <torch/torch.h>
 
@@ -9,6 +14,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -16,86 +22,26 @@
 #include <optional>
 #include <sstream>
 
+#include "AgeData.h"
 #include "Command.h"
 #include "core/Device.h"
 #include "core/DeviceRequest.h"
 #include "host/ExitCodes.h"
-#include "io/ImageReader.h"
-#include "runtime/tfjs/FaceModels.h"
+#include "train/AgeHead.h"
+#ifdef LOUPE_HAVE_INDEX
+#include "index/EmbeddingStore.h"
+#endif
 
 namespace loupe::cli {
 namespace {
 namespace fs = std::filesystem;
-namespace tf = runtime::tfjs;
-using Clock = std::chrono::steady_clock;
 
 struct Options {
-  std::string images, labels, device = "cpu", json, features;
-  bool crops = false, align = true, quiet = false;
+  std::string images, labels, device = "cpu", json, features, head, featuresOut, cache;
+  bool crops = false, align = true, quiet = false, noCache = false;
   double margin = 0.2;
   int batch = 16, threads = 0, limit = 0;
 } opt;
-
-struct Sample {
-  std::string path, name;
-  double age = 0;
-  int gender = -1;  // 0 male, 1 female, -1 unknown
-};
-
-std::optional<Sample> fromUtkName(const fs::path& p) {
-  // <age>_<gender>_<race>_<date>.jpg[.chip.jpg]
-  const std::string n = p.filename().string();
-  int age = -1, gender = -1;
-  char sep1 = 0, sep2 = 0;
-  std::istringstream in(n);
-  if (!(in >> age >> sep1 >> gender >> sep2) || sep1 != '_' || sep2 != '_' || age < 0 || age > 130) return std::nullopt;
-  return Sample{p.string(), n, double(age), gender == 0 || gender == 1 ? gender : -1};
-}
-
-Result<std::map<std::string, std::pair<double, int>>> readLabels(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Error{ErrorCode::NotFound, "Cannot open the labels file " + path};
-  std::map<std::string, std::pair<double, int>> out;
-  std::string line;
-  int col = -1, ageCol = -1, genderCol = -1, lineNo = 0;
-  while (std::getline(in, line)) {
-    ++lineNo;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    std::vector<std::string> f;
-    std::stringstream s(line);
-    std::string cell;
-    while (std::getline(s, cell, ',')) f.push_back(cell);
-    if (lineNo == 1) {
-      for (std::size_t i = 0; i < f.size(); ++i) {
-        if (f[i] == "filename" || f[i] == "file") col = int(i);
-        if (f[i] == "age") ageCol = int(i);
-        if (f[i] == "gender") genderCol = int(i);
-      }
-      if (col < 0 || ageCol < 0)
-        return Error{ErrorCode::InvalidArgument, path + ": the first line must name the columns filename and age "
-                                                        "(optional: gender, 0 = male, 1 = female)"};
-      continue;
-    }
-    if (f.empty()) continue;
-    if (int(f.size()) <= std::max(col, ageCol))
-      return Error{ErrorCode::InvalidArgument, path + ":" + std::to_string(lineNo) + ": too few columns"};
-    char* end = nullptr;
-    const double age = std::strtod(f[ageCol].c_str(), &end);
-    if (end == f[ageCol].c_str() || age < 0 || age > 130)
-      return Error{ErrorCode::InvalidArgument, path + ":" + std::to_string(lineNo) + ": age '" + f[ageCol] + "' is not a number of years"};
-    int gender = -1;
-    if (genderCol >= 0 && genderCol < int(f.size()) && (f[genderCol] == "0" || f[genderCol] == "1")) gender = std::stoi(f[genderCol]);
-    out[f[col]] = {age, gender};
-  }
-  return out;
-}
-
-std::string band(double age) {
-  if (age < 10) return "0-9";
-  if (age >= 80) return "80+";
-  const int lo = int(age) / 10 * 10;
-  return std::to_string(lo) + "-" + std::to_string(lo + 9);
-}
 
 std::string f2(double v, const char* f = "%.2f") {
   char b[32];
@@ -103,203 +49,276 @@ std::string f2(double v, const char* f = "%.2f") {
   return b;
 }
 
+#ifndef LOUPE_HAVE_INDEX
+// NumPy .npy v1.0: magic, version, little-endian header length, a dict padded with spaces to a multiple of 64
+// bytes ending in a newline, then the raw little-endian float32 data, row-major.
+bool writeNpy(const std::string& path, const std::vector<std::vector<float>>& rows, std::size_t dim) {
+  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + std::to_string(rows.size()) + ", " +
+                       std::to_string(dim) + "), }";
+  const std::size_t total = 10 + header.size() + 1;
+  header.append((64 - total % 64) % 64, ' ');
+  header += '\n';
+  std::ofstream out(path + ".partial", std::ios::binary | std::ios::trunc);
+  out.write("\x93NUMPY\x01\x00", 8);
+  const std::uint16_t len = static_cast<std::uint16_t>(header.size());
+  const unsigned char le[2] = {static_cast<unsigned char>(len & 0xff), static_cast<unsigned char>(len >> 8)};
+  out.write(reinterpret_cast<const char*>(le), 2);
+  out << header;
+  for (const auto& r : rows) out.write(reinterpret_cast<const char*>(r.data()), std::streamsize(dim * sizeof(float)));
+  out.close();
+  if (!out) return false;
+  std::error_code ec;
+  fs::rename(path + ".partial", path, ec);
+  return !ec;
+}
+
+// RFC 4180 field: quoted when it holds a comma, quote or line break.
+std::string csvField(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string q = "\"";
+  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return q + "\"";
+}
+
+#endif
+
+int exitFor(const Error& e) {
+  switch (e.code) {
+    case ErrorCode::Cancelled: return host::Cancelled;
+    case ErrorCode::InvalidArgument: return host::Usage;
+    case ErrorCode::NotFound: return host::BadInput;
+    case ErrorCode::DeviceUnavailable: return host::NoDevice;
+    case ErrorCode::Io: return host::OutputFailed;
+    default: return host::TaskFailed;
+  }
+}
+
+void printMetrics(std::ostringstream& out, const age::AgeMetrics& m, const std::string& what) {
+  out << "MAE" << what << ": " << f2(m.mae) << " years\n";
+  out << "CS(5)" << what << ": " << f2(100.0 * m.cs5, "%.1f") << " %\n";
+  if (m.adults) out << "MAE ages 16-70" << what << ": " << f2(m.adultMae) << " years (" << m.adults << " faces)\n";
+}
+
 int run() {
   installInterruptHandler();
   const CancelToken& cancel = interruptToken();
-  if (!fs::is_directory(opt.images)) return fail(host::BadInput, "--images " + opt.images + " is not a folder");
+  std::error_code ec;
+  if (!fs::is_directory(opt.images, ec)) return fail(host::BadInput, "--images " + opt.images + " is not a folder");
   if (opt.threads > 0) torch::set_num_threads(opt.threads);
   auto request = DeviceRequest::parse(opt.device);
   if (!request) return fail(host::Usage, request.error().message);
   auto device = resolveDevice(*request);
   if (!device) return fail(host::NoDevice, device.error().message);
 
-  std::map<std::string, std::pair<double, int>> labels;
-  if (!opt.labels.empty()) {
-    auto l = readLabels(opt.labels);
-    if (!l) return fail(host::BadInput, l.error().message);
-    labels = std::move(*l);
+  // The head first: a broken package should fail before minutes of feature extraction.
+  std::optional<train::LoadedAgeHead> head;
+  if (!opt.head.empty()) {
+    auto h = train::loadAgeHeadPackage(opt.head, torch::kCPU);
+    if (!h) return fail(host::BadInput, "--head " + opt.head + ": " + h.error().message);
+    head = std::move(*h);
   }
-  std::vector<Sample> samples;
-  std::vector<fs::path> files;
-  for (const auto& e : fs::directory_iterator(opt.images)) {
-    const auto ext = e.path().extension().string();
-    if (e.is_regular_file() && (ext == ".jpg" || ext == ".jpeg" || ext == ".png" || ext == ".JPG")) files.push_back(e.path());
-  }
-  std::sort(files.begin(), files.end());
+
+  // Unlabelled images count only when their features are wanted (embedding view); metrics use labelled ones.
   int unlabelled = 0;
-  for (const auto& p : files) {
-    if (!labels.empty()) {
-      const auto it = labels.find(p.filename().string());
-      if (it != labels.end()) {
-        samples.push_back({p.string(), p.filename().string(), it->second.first, it->second.second});
-        continue;
-      }
-    }
-    if (auto s = fromUtkName(p)) samples.push_back(*s);
-    else ++unlabelled;
-  }
+  auto listed = age::listSamples(opt.images, opt.labels, !opt.featuresOut.empty(), &unlabelled);
+  if (!listed) return fail(host::BadInput, listed.error().message);
+  std::vector<age::Sample> samples = std::move(*listed);
   if (opt.limit > 0 && int(samples.size()) > opt.limit) samples.resize(opt.limit);
-  if (samples.empty())
+  int labelled = 0;
+  for (const auto& s : samples) labelled += s.labelled();
+  if (samples.empty() || (labelled == 0 && opt.featuresOut.empty()))
     return fail(host::BadInput, opt.images + " holds no labelled faces (UTKFace names age_gender_race_*.jpg, or --labels CSV)");
 
-  auto ageDir = tf::findFaceModel("faceres");
-  if (!ageDir) return fail(host::BadInput, ageDir.error().message);
-  auto ager = tf::FaceRes::open(*ageDir, *device);
-  if (!ager) return fail(host::TaskFailed, ager.error().message);
-  std::optional<tf::BlazeFace> detector;
-  if (!opt.crops) {
-    auto detDir = tf::findFaceModel("blazeface");
-    if (!detDir) return fail(host::BadInput, detDir.error().message);
-    auto d = tf::BlazeFace::open(*detDir, *device);
-    if (!d) return fail(host::TaskFailed, d.error().message);
-    detector = std::move(*d);
-  }
-  tf::CropOptions crop;
-  crop.margin = static_cast<float>(opt.margin);
-  crop.align = opt.align;
-
+  age::ExtractOptions x;
+  x.crops = opt.crops;
+  x.crop.margin = static_cast<float>(opt.margin);
+  x.crop.align = opt.align;
+  x.batch = opt.batch;
+  x.cacheDir = opt.cache;
+  x.useCache = !opt.noCache;
+  x.device = opt.device;
+  age::ExtractStats stats;
   Progress progress = terminalProgress(opt.quiet);
-  std::vector<double> predicted(samples.size(), std::nan("")), male(samples.size(), std::nan(""));
-  std::vector<std::vector<float>> features(opt.features.empty() ? 0 : samples.size());
-  int unreadable = 0, missed = 0;
-  double decodeS = 0, detectS = 0, ageS = 0;
-  int agedFaces = 0;
-  // Warm-up run so that one-time allocations do not count in the latency.
-  {
-    Image warm(224, 224, ColorOrder::RGB);
-    std::fill(warm.data(), warm.data() + warm.byteSize(), std::uint8_t(100));
-    (void)ager->predictCrops({warm});
-    if (detector) (void)detector->detect(warm);
-  }
-  for (std::size_t start = 0; start < samples.size(); start += static_cast<std::size_t>(opt.batch)) {
-    if (cancel.isCancelled()) return fail(host::Cancelled, "cancelled");
-    const std::size_t end = std::min(samples.size(), start + static_cast<std::size_t>(opt.batch));
-    std::vector<Image> images;
-    std::vector<std::size_t> index;
-    auto t0 = Clock::now();
-    for (std::size_t i = start; i < end; ++i) {
-      auto img = io::loadImage(samples[i].path);
-      if (!img) {
-        ++unreadable;
-        std::cerr << "loupe-cli: warning: skipping " << samples[i].name << ": " << img.error().message << "\n";
-        continue;
-      }
-      images.push_back(std::move(*img));
-      index.push_back(i);
-    }
-    decodeS += std::chrono::duration<double>(Clock::now() - t0).count();
-    if (opt.crops) {
-      auto t1 = Clock::now();
-      auto r = ager->predictCrops(images, cancel);
-      if (!r) return fail(r.error().code == ErrorCode::Cancelled ? host::Cancelled : host::TaskFailed, r.error().message);
-      ageS += std::chrono::duration<double>(Clock::now() - t1).count();
-      agedFaces += int(r->size());
-      for (std::size_t k = 0; k < r->size(); ++k) {
-        predicted[index[k]] = (*r)[k].age;
-        male[index[k]] = (*r)[k].male;
-        if (!features.empty()) features[index[k]] = std::move((*r)[k].features);
-      }
-    } else {
-      for (std::size_t k = 0; k < images.size(); ++k) {
-        auto t1 = Clock::now();
-        auto faces = detector->detect(images[k], {}, cancel);
-        if (!faces) return fail(host::TaskFailed, faces.error().message);
-        auto t2 = Clock::now();
-        detectS += std::chrono::duration<double>(t2 - t1).count();
-        if (faces->empty()) {
-          ++missed;
-          continue;
-        }
-        // The most confident face is the labelled one.
-        auto r = ager->predictFaces(images[k], {faces->front()}, crop, cancel);
-        if (!r) return fail(host::TaskFailed, r.error().message);
-        ageS += std::chrono::duration<double>(Clock::now() - t2).count();
-        ++agedFaces;
-        predicted[index[k]] = r->front().age;
-        male[index[k]] = r->front().male;
-        if (!features.empty()) features[index[k]] = std::move(r->front().features);
-      }
-    }
-    progress.report(double(end) / samples.size(), "Faces " + std::to_string(end) + " / " + std::to_string(samples.size()));
-  }
+  auto records = age::extractFeatures(samples, x, progress, cancel, &stats);
   finishProgress();
+  if (!records) return fail(exitFor(records.error()), records.error().message);
 
-  // Metrics over the faces that got a prediction.
-  std::vector<double> truth;
-  for (std::size_t i = 0; i < samples.size(); ++i)
-    if (!std::isnan(predicted[i])) truth.push_back(samples[i].age);
-  if (truth.empty()) return fail(host::TaskFailed, "no face got a prediction (no face found in any image?)");
-  std::vector<double> sorted = truth;
-  std::sort(sorted.begin(), sorted.end());
-  const double median = sorted.size() % 2 ? sorted[sorted.size() / 2]
-                                          : (sorted[sorted.size() / 2 - 1] + sorted[sorted.size() / 2]) / 2;
-  double sumErr = 0, sumConst = 0, adultErr = 0;
-  int within5 = 0, n = 0, adults = 0, genderKnown = 0, genderRight = 0;
-  std::map<std::string, std::pair<double, int>> bands;
-  for (std::size_t i = 0; i < samples.size(); ++i) {
-    if (std::isnan(predicted[i])) continue;
-    const double err = std::abs(predicted[i] - samples[i].age);
-    sumErr += err;
-    sumConst += std::abs(median - samples[i].age);
-    within5 += err <= 5.0;
-    ++n;
-    if (samples[i].age >= 16 && samples[i].age <= 70) {
-      adultErr += err;
-      ++adults;
-    }
-    auto& b = bands[band(samples[i].age)];
-    b.first += err;
-    ++b.second;
-    if (samples[i].gender >= 0) {
-      ++genderKnown;
-      genderRight += (male[i] >= 0.6) == (samples[i].gender == 0);
+  const std::size_t n = samples.size();
+  std::vector<double> truth(n, -1), pretrained(n, std::nan("")), headAge(n, std::nan(""));
+  std::vector<std::size_t> withFace;
+  for (std::size_t i = 0; i < n; ++i) {
+    truth[i] = samples[i].age;
+    if ((*records)[i].status == age::FaceRecord::Status::Ok) {
+      pretrained[i] = (*records)[i].predictedAge;
+      withFace.push_back(i);
     }
   }
-  const int images = int(samples.size()) - unreadable;
+  torch::Tensor headEmbedding;
+  if (head && !withFace.empty()) {
+    torch::Tensor feats = torch::empty({int64_t(withFace.size()), 1024});
+    for (std::size_t k = 0; k < withFace.size(); ++k) {
+      const auto& f = (*records)[withFace[k]].features;
+      std::copy(f.begin(), f.end(), feats[int64_t(k)].data_ptr<float>());
+    }
+    auto p = train::predictAges(head->model, feats);
+    if (!p) return fail(host::TaskFailed, p.error().message);
+    for (std::size_t k = 0; k < withFace.size(); ++k) headAge[withFace[k]] = p->age[int64_t(k)].item<double>();
+    headEmbedding = p->embedding;
+  }
+
+  const auto m = age::ageMetrics(truth, pretrained);
+  int genderKnown = 0, genderRight = 0;
+  for (std::size_t i : withFace) {
+    if (samples[i].gender < 0) continue;
+    ++genderKnown;
+    genderRight += ((*records)[i].male >= 0.6) == (samples[i].gender == 0);
+  }
+  const int images = int(n) - stats.unreadable;
   std::ostringstream out;
-  out << "faces evaluated: " << n << " of " << samples.size() << " labelled images"
-      << (unreadable ? " (" + std::to_string(unreadable) + " unreadable)" : std::string())
-      << (opt.crops ? " (--crops: whole images are face crops)" : " (" + std::to_string(missed) + " without a detected face)")
+  out << "faces evaluated: " << m.n << " of " << labelled << " labelled images"
+      << (stats.unreadable ? " (" + std::to_string(stats.unreadable) + " unreadable)" : std::string())
+      << (opt.crops ? " (--crops: whole images are face crops)"
+                    : " (" + std::to_string(stats.noFace) + " without a detected face)")
       << "\n";
-  out << "MAE: " << f2(sumErr / n) << " years\n";
-  out << "CS(5): " << f2(100.0 * within5 / n, "%.1f") << " %\n";
-  if (adults) out << "MAE ages 16-70: " << f2(adultErr / adults) << " years (" << adults << " faces)\n";
-  out << "constant guess (median age " << f2(median, "%.0f") << "): MAE " << f2(sumConst / n) << " years\n";
-  if (genderKnown) out << "gender accuracy: " << f2(100.0 * genderRight / genderKnown, "%.1f") << " % (" << genderKnown << " faces)\n";
-  out << "MAE per age band:\n";
-  for (const auto& [b, v] : bands) out << "  " << b << ": " << f2(v.first / v.second) << " (" << v.second << ")\n";
-  out << "latency (" << (device->is_cuda() ? "CUDA" : "CPU, " + std::to_string(torch::get_num_threads()) + " threads")
-      << "): decode " << f2(1000.0 * decodeS / std::max(images, 1), "%.1f") << " ms/image";
-  if (!opt.crops) out << ", detection " << f2(1000.0 * detectS / std::max(images, 1), "%.1f") << " ms/image";
-  out << ", age+gender " << f2(1000.0 * ageS / std::max(agedFaces, 1), "%.1f") << " ms/face"
-      << (opt.crops ? " (batches of " + std::to_string(opt.batch) + ")" : std::string(" (one face per call)"))
-      << ", end to end " << f2(1000.0 * (decodeS + detectS + ageS) / std::max(images, 1), "%.1f") << " ms/image\n";
+  if (!opt.featuresOut.empty() && unlabelled) out << "unlabelled images (features only): " << unlabelled << "\n";
+  if (m.n > 0) {
+    printMetrics(out, m, head ? " (pretrained faceres head)" : "");
+    age::AgeMetrics mh;
+    if (head) {
+      mh = age::ageMetrics(truth, headAge);
+      printMetrics(out, mh, " (trained head " + head->package.id + ")");
+    }
+    out << "constant guess (median age " << f2(m.median, "%.0f") << "): MAE " << f2(m.constantMae) << " years\n";
+    if (genderKnown) out << "gender accuracy: " << f2(100.0 * genderRight / genderKnown, "%.1f") << " % (" << genderKnown << " faces)\n";
+    out << "MAE per age band" << (head ? " (pretrained / trained head)" : "") << ":\n";
+    for (const auto& [b, v] : m.bands) {
+      out << "  " << b << ": " << f2(v.first / v.second);
+      if (head) out << " / " << f2(mh.bands[b].first / mh.bands[b].second);
+      out << " (" << v.second << ")\n";
+    }
+  } else {
+    out << "no labelled face got a prediction: no metrics\n";
+  }
+  const int computedImages = std::max(stats.computed, 1);
+  out << "features: " << stats.fromCache << " images from the cache, " << stats.computed << " computed\n";
+  if (stats.computed > 0)
+    out << "latency (" << (device->is_cuda() ? "CUDA" : "CPU, " + std::to_string(torch::get_num_threads()) + " threads")
+        << ", computed images only): decode " << f2(1000.0 * stats.decodeSeconds / computedImages, "%.1f") << " ms/image"
+        << (opt.crops ? std::string() : ", detection " + f2(1000.0 * stats.detectSeconds / computedImages, "%.1f") + " ms/image")
+        << ", age+gender " << f2(1000.0 * stats.ageSeconds / std::max(stats.agedFaces, 1), "%.1f")
+        << " ms/face (batches of up to " << opt.batch << " faces across images), end to end "
+        << f2(1000.0 * (stats.decodeSeconds + stats.detectSeconds + stats.ageSeconds) / computedImages, "%.1f") << " ms/image\n";
   std::cout << out.str();
+
   if (!opt.features.empty()) {
-    // One row per evaluated face: truth, prediction and the 1024-d pooled features (for an embedding view
-    // coloured by age, or for training a head on frozen features).
+    // One row per evaluated face: truth, prediction and the 1024-d pooled features.
     std::ofstream f(opt.features);
     if (!f) return fail(host::OutputFailed, "cannot write " + opt.features);
     f << "filename,age,gender,predicted_age,p_male";
     for (int k = 0; k < 1024; ++k) f << ",f" << k;
     f << "\n";
-    for (std::size_t i = 0; i < samples.size(); ++i) {
-      if (features[i].empty()) continue;
-      f << samples[i].name << ',' << samples[i].age << ',' << samples[i].gender << ',' << predicted[i] << ',' << male[i];
-      for (float v : features[i]) f << ',' << v;
+    for (std::size_t i : withFace) {
+      f << samples[i].name << ',' << samples[i].age << ',' << samples[i].gender << ',' << pretrained[i] << ','
+        << (*records)[i].male;
+      for (float v : (*records)[i].features) f << ',' << v;
       f << '\n';
     }
     if (!f) return fail(host::OutputFailed, "cannot write " + opt.features);
   }
+  if (!opt.featuresOut.empty()) {
+    // For the embedding view: the faceres features of every face with a metadata row each (file, path, true
+    // age when known, predicted age, gender, ...), and with --head the head's age embedding. As embedding
+    // stores (backend/index) when this build has them, else as .npy + a .csv of the same name.
+    fs::create_directories(opt.featuresOut, ec);
+    if (!fs::is_directory(opt.featuresOut, ec)) return fail(host::OutputFailed, "cannot create " + opt.featuresOut);
+    std::vector<std::vector<float>> rows;
+    for (std::size_t i : withFace) rows.push_back((*records)[i].features);
+    std::vector<std::string> columns = {"file", "path", "true_age", "predicted_age", "gender", "true_gender", "p_male", "age_band"};
+    if (head) columns.push_back("head_age");
+    std::vector<std::vector<std::string>> cells(columns.size());
+    for (std::size_t i : withFace) {
+      const auto& r = (*records)[i];
+      std::vector<std::string> row = {samples[i].name, fs::absolute(samples[i].path).string(),
+                                      samples[i].labelled() ? f2(samples[i].age, "%g") : "", f2(r.predictedAge, "%.2f"),
+                                      r.male >= 0.6 ? "male" : "female",
+                                      samples[i].gender == 0 ? "male" : samples[i].gender == 1 ? "female" : "",
+                                      f2(r.male, "%.4f"), samples[i].labelled() ? age::ageBand(samples[i].age) : ""};
+      if (head) row.push_back(f2(headAge[i], "%.2f"));
+      for (std::size_t c = 0; c < columns.size(); ++c) cells[c].push_back(row[c]);
+    }
+    std::vector<std::vector<float>> headRows;
+    const int64_t e = headEmbedding.defined() ? headEmbedding.size(1) : 0;
+    for (int64_t k = 0; headEmbedding.defined() && k < headEmbedding.size(0); ++k)
+      headRows.emplace_back(headEmbedding[k].data_ptr<float>(), headEmbedding[k].data_ptr<float>() + e);
+    const fs::path dir(opt.featuresOut);
+    std::string faceView, headView;
+#ifdef LOUPE_HAVE_INDEX
+    // DIR itself is the store of the features; DIR/age_embedding the store of the head's embedding.
+    auto writeStore = [&](const std::vector<std::vector<float>>& vecs, int64_t dim, const fs::path& folder,
+                          const std::string& modelId, const std::string& modelSha) -> Result<void> {
+      torch::Tensor t = torch::empty({int64_t(vecs.size()), dim});
+      for (std::size_t k = 0; k < vecs.size(); ++k) std::copy(vecs[k].begin(), vecs[k].end(), t[int64_t(k)].data_ptr<float>());
+      index::MetaTable meta(int64_t(vecs.size()));
+      for (std::size_t c = 0; c < columns.size(); ++c)
+        if (auto ok = meta.setColumn(columns[c], cells[c]); !ok) return ok.error();
+      index::StoreSource source;
+      source.modelId = modelId;
+      source.modelSha256 = modelSha;
+      source.input = fs::absolute(opt.images).string();
+      auto store = index::EmbeddingStore::create(t, std::move(meta), source);
+      if (!store) return store.error();
+      return store->save(folder.string(), cancel);
+    };
+    if (auto ok = writeStore(rows, 1024, dir, "faceres", stats.featureModelSha256); !ok)
+      return fail(exitFor(ok.error()), "--features-out: " + ok.error().message);
+    faceView = dir.string();
+    if (head) {
+      if (auto ok = writeStore(headRows, e, dir / "age_embedding", head->package.id, ""); !ok)
+        return fail(exitFor(ok.error()), "--features-out: " + ok.error().message);
+      headView = (dir / "age_embedding").string();
+    }
+#else
+    std::ostringstream meta;
+    for (std::size_t c = 0; c < columns.size(); ++c) meta << (c ? "," : "") << columns[c];
+    meta << "\n";
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+      for (std::size_t c = 0; c < columns.size(); ++c) meta << (c ? "," : "") << csvField(cells[c][r]);
+      meta << "\n";
+    }
+    auto writeNpyCsv = [&](const std::vector<std::vector<float>>& vecs, std::size_t dim, const std::string& base) {
+      if (!writeNpy((dir / (base + ".npy")).string(), vecs, dim)) return false;
+      std::ofstream mf(dir / (base + ".csv"), std::ios::binary | std::ios::trunc);
+      mf << meta.str();
+      return bool(mf);
+    };
+    if (!writeNpyCsv(rows, 1024, "vectors")) return fail(host::OutputFailed, "cannot write " + (dir / "vectors.npy").string());
+    faceView = (dir / "vectors.npy").string();
+    if (head) {
+      if (!writeNpyCsv(headRows, std::size_t(e), "age_embedding"))
+        return fail(host::OutputFailed, "cannot write " + (dir / "age_embedding.npy").string());
+      headView = (dir / "age_embedding.npy").string();
+    }
+#endif
+    std::cout << "features for the embedding view: " << rows.size() << " faces; open with: loupe --embeddings " << faceView
+              << "\n";
+    if (head) std::cout << "the head's age embedding: loupe --embeddings " << headView << "\n";
+  }
   if (!opt.json.empty()) {
     std::ofstream j(opt.json);
     if (!j) return fail(host::OutputFailed, "cannot write " + opt.json);
-    j << "{\"faces\": " << n << ", \"mae\": " << sumErr / n << ", \"cs5\": " << double(within5) / n
-      << ", \"constant_mae\": " << sumConst / n << ", \"gender_accuracy\": "
-      << (genderKnown ? double(genderRight) / genderKnown : 0.0) << ", \"missed\": " << missed
-      << ", \"ms_per_face\": " << 1000.0 * ageS / std::max(agedFaces, 1)
-      << ", \"ms_per_image\": " << 1000.0 * (decodeS + detectS + ageS) / std::max(images, 1) << "}\n";
+    j << "{\"faces\": " << m.n << ", \"mae\": " << m.mae << ", \"cs5\": " << m.cs5
+      << ", \"constant_mae\": " << m.constantMae << ", \"gender_accuracy\": "
+      << (genderKnown ? double(genderRight) / genderKnown : 0.0) << ", \"missed\": " << stats.noFace;
+    if (head) {
+      const auto mh = age::ageMetrics(truth, headAge);
+      j << ", \"head_mae\": " << mh.mae << ", \"head_cs5\": " << mh.cs5;
+    }
+    j << ", \"from_cache\": " << stats.fromCache << ", \"computed\": " << stats.computed
+      << ", \"ms_per_face\": " << 1000.0 * stats.ageSeconds / std::max(stats.agedFaces, 1)
+      << ", \"ms_per_image\": " << 1000.0 * (stats.decodeSeconds + stats.detectSeconds + stats.ageSeconds) / computedImages
+      << "}\n";
   }
+  (void)images;
   return host::Ok;
 }
 
@@ -308,14 +327,20 @@ Subcommand setup(CLI::App& group) {
   app->add_option("--images", opt.images, "Folder of face photos")->required();
   app->add_option("--labels", opt.labels, "CSV with columns filename, age [, gender (0 male, 1 female)]");
   app->add_flag("--crops", opt.crops, "Images are already face crops: skip detection");
+  app->add_option("--head", opt.head, "A trained age head package (loupe-cli train age), evaluated beside the pretrained one");
   app->add_option("--margin", opt.margin, "Crop margin per side, fraction of the face box")->check(CLI::Range(0.0, 1.0));
   app->add_flag("!--no-align", opt.align, "Do not rotate crops to level the eyes");
   app->add_option("--device", opt.device, "auto, cpu, cuda or cuda:N");
-  app->add_option("--batch", opt.batch, "Faces per batch with --crops")->check(CLI::Range(1, 1024));
+  app->add_option("--batch", opt.batch, "Images per step and faces per faceres call")->check(CLI::Range(1, 1024));
   app->add_option("--threads", opt.threads, "CPU threads (default: LibTorch's)")->check(CLI::Range(1, 256));
-  app->add_option("--limit", opt.limit, "Only the first N labelled images")->check(CLI::Range(1, 10'000'000));
+  app->add_option("--limit", opt.limit, "Only the first N images")->check(CLI::Range(1, 10'000'000));
   app->add_option("--json", opt.json, "Also write the numbers to this JSON file");
   app->add_option("--features", opt.features, "Write truth, prediction and the 1024-d features per face to this CSV");
+  app->add_option("--features-out", opt.featuresOut,
+                  "Folder for the embedding view: vectors.npy + meta.csv (and the head's embedding); unlabelled images "
+                  "are included");
+  app->add_option("--cache", opt.cache, "Feature cache folder (default: ~/.cache/loupe/face-features)");
+  app->add_flag("--no-cache", opt.noCache, "Neither read nor write the feature cache");
   app->add_flag("--quiet", opt.quiet, "No progress bar");
   return {app, run};
 }

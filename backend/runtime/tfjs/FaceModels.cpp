@@ -335,4 +335,45 @@ Result<std::vector<AgeGender>> FaceRes::predictFaces(const Image& image, const s
   return predictTensor(toModelInput(torch::cat(parts, 0)), cancel);
 }
 
+Result<std::vector<std::vector<AgeGender>>> FaceRes::predictFaceSets(const std::vector<Image>& images,
+                                                                     const std::vector<std::vector<FaceDetection>>& faces,
+                                                                     const CropOptions& crop, int batch,
+                                                                     const CancelToken& cancel) const {
+  if (faces.size() != images.size())
+    return Error{ErrorCode::InvalidArgument, "predictFaceSets: one list of faces per image is needed"};
+  batch = std::max(1, batch);
+  std::vector<std::vector<AgeGender>> out(images.size());
+  for (std::size_t i = 0; i < images.size(); ++i) out[i].resize(faces[i].size());
+  std::vector<torch::Tensor> pending;
+  std::vector<std::pair<std::size_t, std::size_t>> where;  // (image, face) of each pending crop
+  auto flush = [&]() -> Result<void> {
+    if (pending.empty()) return {};
+    auto r = predictTensor(toModelInput(torch::cat(pending, 0)), cancel);
+    if (!r) return r.error();
+    for (std::size_t k = 0; k < where.size(); ++k) out[where[k].first][where[k].second] = std::move((*r)[k]);
+    pending.clear();
+    where.clear();
+    return {};
+  };
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    if (faces[i].empty()) continue;
+    if (cancel.isCancelled()) return Error::cancelled();
+    auto rgb = rgbTensor(images[i], graph_.device());
+    if (!rgb) return rgb.error();
+    for (std::size_t f = 0; f < faces[i].size(); ++f) {
+      try {
+        torch::NoGradGuard noGrad;
+        pending.push_back(cropFace(*rgb, faces[i][f], crop, kInputSize));
+      } catch (const std::exception& e) {
+        return fromException(e, "Cutting out faces");
+      }
+      where.emplace_back(i, f);
+      if (static_cast<int>(pending.size()) == batch)
+        if (auto ok = flush(); !ok) return ok.error();
+    }
+  }
+  if (auto ok = flush(); !ok) return ok.error();
+  return out;
+}
+
 }  // namespace loupe::runtime::tfjs

@@ -97,6 +97,14 @@ class FaceRes {
   Result<std::vector<AgeGender>> predictFaces(const Image& image, const std::vector<FaceDetection>& faces,
                                               const CropOptions& crop = {},
                                               const CancelToken& cancel = CancelToken()) const;
+  // Faces of many images at once (a folder): every face is cut out of its image, and the crops of all images
+  // go through the network in stacked batches of up to `batch` (crops of different images share a batch).
+  // faces[i] are image i's detections; the result has the same shape. One network call per `batch` faces
+  // instead of one per image: what folder runs use.
+  Result<std::vector<std::vector<AgeGender>>> predictFaceSets(const std::vector<Image>& images,
+                                                              const std::vector<std::vector<FaceDetection>>& faces,
+                                                              const CropOptions& crop = {}, int batch = 16,
+                                                              const CancelToken& cancel = CancelToken()) const;
   // NHWC float batch [N, 224, 224, 3], BGR minus the Caffe means.
   Result<std::vector<AgeGender>> predictTensor(const torch::Tensor& batch, const CancelToken& cancel = CancelToken()) const;
 
