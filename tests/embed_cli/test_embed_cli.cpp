@@ -55,6 +55,34 @@ void writeMeta(const QString& path, int64_t rows) {
   f << "label,note\n";
   for (int64_t i = 0; i < rows; ++i) f << "class " << i % 6 << ",\"item " << i << ", quoted\"\n";
 }
+// A native package with seeded random weights (a real network, not trained).
+bool writeNativePackage(const QString& folder, const std::string& id) {
+  torch::manual_seed(3);
+  runtime::EmbeddingCnnConfig config;
+  config.inChannels = 1;
+  config.widths = {8, 16};
+  config.embeddingDim = 16;
+  config.classes = 0;
+  config.projectionDim = 0;
+  runtime::EmbeddingCnn net(config);
+  net->eval();
+  runtime::NativePackageInfo info;
+  info.id = id;
+  info.input.channels = 1;
+  info.input.colorOrder = "gray";
+  info.input.size.kind = runtime::SizePolicy::Kind::Fixed;
+  info.input.size.width = info.input.size.height = 28;
+  info.input.mean = {0.5};
+  info.input.std = {0.25};
+  info.provenance = "made by test_embed_cli";
+  return runtime::saveEmbeddingCnnPackage(net, info, folder.toStdString()).ok();
+}
+void writeIdx(const QString& path, const std::vector<uint32_t>& dims, const std::vector<uint8_t>& values) {
+  std::ofstream f(path.toStdString(), std::ios::binary);
+  f << char(0) << char(0) << char(8) << char(dims.size());
+  for (uint32_t d : dims) f << char(d >> 24) << char(d >> 16) << char(d >> 8) << char(d);
+  f.write(reinterpret_cast<const char*>(values.data()), std::streamsize(values.size()));
+}
 QJsonObject manifest(const QString& store) {
   QFile f(store + "/manifest.json");
   if (!f.open(QIODevice::ReadOnly)) return {};
@@ -202,6 +230,46 @@ class TestEmbedCli : public QObject {
       for (int c = 1; c <= 2; ++c) QVERIFY(std::abs(std::stod(row[std::size_t(c)])) < 1e-6);  // no NaN
   }
 
+  void idxFolderIsEmbeddedWithBothSplits() {
+    // MNIST-style IDX files (random pixels, labels i % 10): 30 training + 12 test images.
+    QTemporaryDir dir;
+    const QString data = dir.filePath("idx");
+    QVERIFY(QDir().mkpath(data));
+    auto gen = at::detail::createCPUGenerator(21);
+    auto train = at::randint(256, {30, 28, 28}, gen).to(torch::kUInt8).contiguous();
+    auto test = at::randint(256, {12, 28, 28}, gen).to(torch::kUInt8).contiguous();
+    auto bytes = [](const torch::Tensor& t) { return std::vector<uint8_t>(t.data_ptr<uint8_t>(), t.data_ptr<uint8_t>() + t.numel()); };
+    std::vector<uint8_t> trainLabels(30), testLabels(12);
+    for (int i = 0; i < 30; ++i) trainLabels[std::size_t(i)] = uint8_t(i % 10);
+    for (int i = 0; i < 12; ++i) testLabels[std::size_t(i)] = uint8_t(i % 10);
+    writeIdx(data + "/train-images-idx3-ubyte", {30, 28, 28}, bytes(train));
+    writeIdx(data + "/train-labels-idx1-ubyte", {30}, trainLabels);
+    writeIdx(data + "/t10k-images-idx3-ubyte", {12, 28, 28}, bytes(test));
+    writeIdx(data + "/t10k-labels-idx1-ubyte", {12}, testLabels);
+    QVERIFY(writeNativePackage(dir.filePath("model"), "test-idx-embedder"));
+    const QString store = dir.filePath("store");
+    auto r = cli({"embed", "--data", data, "--model", dir.filePath("model"), "--out", store, "--device", "cpu", "-q"});
+    QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+    const QJsonObject m = manifest(store);
+    QCOMPARE(m["count"].toInt(), 42);
+    QCOMPARE(m["dim"].toInt(), 16);
+    auto csv = index::readCsv((store + "/meta.csv").toStdString());
+    QVERIFY(csv.ok());
+    QCOMPARE(csv->header, (std::vector<std::string>{"label", "label_id", "split", "index"}));
+    QCOMPARE(csv->rows[13], (std::vector<std::string>{"Bag", "8", "train", "13"}));  // Fashion-MNIST class 8
+    QCOMPARE(csv->rows[35], (std::vector<std::string>{"Pullover", "2", "test", "5"}));
+    // vectors.f32 holds what the package gives in-process for the same images.
+    auto embedder = runtime::loadNativeEmbedder(dir.filePath("model").toStdString());
+    QVERIFY(embedder.ok());
+    auto expected = embedder->embed(torch::cat({train, test}).unsqueeze(1));
+    QVERIFY(expected.ok());
+    std::ifstream f((store + "/vectors.f32").toStdString(), std::ios::binary);
+    auto stored = torch::empty({42, 16}, torch::kFloat32);
+    f.read(static_cast<char*>(stored.data_ptr()), 42 * 16 * 4);
+    QVERIFY(f.good());
+    QVERIFY2((stored - *expected).abs().max().item<float>() < 1e-5, "stored embeddings differ from the package's");
+  }
+
   void imageFolderSkipsUnreadableImages() {
     const QString astronaut = test::debianPhoto("astronaut.png"), coffee = test::debianPhoto("coffee.png"),
                   chelsea = test::debianPhoto("chelsea.png"), rocket = test::debianPhoto("rocket.jpg");
@@ -218,26 +286,7 @@ class TestEmbedCli : public QObject {
     QVERIFY(test::writeText(dir.filePath("images/people/notes.png"), "this is not a PNG"));
     QVERIFY(test::writeText(dir.filePath("images/things/empty.jpg"), ""));
 
-    // A native package (seeded random weights: a real network, not trained).
-    torch::manual_seed(3);
-    runtime::EmbeddingCnnConfig config;
-    config.inChannels = 1;
-    config.widths = {8, 16};
-    config.embeddingDim = 16;
-    config.classes = 0;
-    config.projectionDim = 0;
-    runtime::EmbeddingCnn net(config);
-    net->eval();
-    runtime::NativePackageInfo info;
-    info.id = "test-folder-embedder";
-    info.input.channels = 1;
-    info.input.colorOrder = "gray";
-    info.input.size.kind = runtime::SizePolicy::Kind::Fixed;
-    info.input.size.width = info.input.size.height = 28;
-    info.input.mean = {0.5};
-    info.input.std = {0.25};
-    info.provenance = "made by test_embed_cli";
-    QVERIFY(runtime::saveEmbeddingCnnPackage(net, info, dir.filePath("model").toStdString()).ok());
+    QVERIFY(writeNativePackage(dir.filePath("model"), "test-folder-embedder"));
 
     const QString store = dir.filePath("store");
     auto r = cli({"embed", "--data", dir.filePath("images"), "--model", dir.filePath("model"), "--out", store, "--batch", "2",
@@ -265,8 +314,7 @@ class TestEmbedCli : public QObject {
     QCOMPARE(nb[0].toObject()["path"].toString(), QString("things/coffee.png"));
     QVERIFY(nb[0].toObject()["similarity"].toDouble() > 0.99999);
     // Another model's embeddings are not comparable: refused.
-    info.id = "other-model";
-    QVERIFY(runtime::saveEmbeddingCnnPackage(net, info, dir.filePath("other").toStdString()).ok());
+    QVERIFY(writeNativePackage(dir.filePath("other"), "other-model"));
     r = cli({"neighbours", "--store", store, "--image", coffee, "--model", dir.filePath("other")});
     QCOMPARE(r.exitCode, 3);
     QVERIFY(r.err.contains("not comparable"));
