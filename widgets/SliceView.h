@@ -128,7 +128,7 @@ class SliceView : public QWidget {
   // ---- the composed slice at the reference's resolution (frame().nu x frame().nv), rendering now if stale
   const QImage& sliceImage();
   const std::vector<float>& sliceSamples();  // the shown volume's samples (NaN outside it)
-  void render() { sliceImage(); }
+  void renderSlice() { sliceImage(); }
   double lastRenderMs() const { return lastRenderMs_; }
 
  Q_SIGNALS:

@@ -517,7 +517,8 @@ QString StudyWindow::locationOf(const Vec3& world) const {
       n[a] = std::llround(idx[a]);
       inside = inside && n[a] >= 0 && n[a] < labelMap_->size[a];
     }
-    if (inside) where += tr(", %1 label %2").arg(labelMapName_).arg(labelMap_->value(n[0], n[1], n[2]));
+    const double label = inside ? labelMap_->value(n[0], n[1], n[2]) : 0.0;
+    if (label != 0) where += tr(", in %1 label %2").arg(labelMapName_).arg(label);
   }
   return where;
 }
