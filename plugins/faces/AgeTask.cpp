@@ -1,10 +1,14 @@
 #include "AgeTask.h"
 
+#include <torch/types.h>
+
 #include <cmath>
+#include <optional>
 #include <cstdio>
 
 #include "core/Device.h"
 #include "runtime/tfjs/FaceModels.h"
+#include "train/AgeHead.h"
 
 namespace loupe::faces {
 namespace tf = runtime::tfjs;
@@ -33,6 +37,12 @@ Result<std::vector<Layer>> AgeTask::run(const sdk::TaskInput& input, const sdk::
   if (!detector) return detector.error();
   auto ager = tf::FaceRes::open(*ageDir, *device);
   if (!ager) return ager.error();
+  std::optional<train::LoadedAgeHead> head;
+  if (const std::string headPath = sdk::paramString(params, "age_head"); !headPath.empty()) {
+    auto h = train::loadAgeHeadPackage(headPath, *device);
+    if (!h) return h.error().withContext("age_head " + headPath);
+    head = std::move(*h);
+  }
   if (context.cancel.isCancelled()) return Error::cancelled();
 
   context.progress.report(0.2, "Finding faces");
@@ -49,6 +59,20 @@ Result<std::vector<Layer>> AgeTask::run(const sdk::TaskInput& input, const sdk::
   crop.align = sdk::paramBool(params, "align");
   auto estimates = ager->predictFaces(image, *faces, crop, context.cancel);
   if (!estimates) return estimates.error();
+  std::vector<double> headAges;
+  if (head && !estimates->empty()) {
+    torch::Tensor feats = torch::empty({int64_t(estimates->size()), head->model->config().inputDim});
+    for (std::size_t i = 0; i < estimates->size(); ++i) {
+      const auto& f = (*estimates)[i].features;
+      if (int64_t(f.size()) != feats.size(1))
+        return Error{ErrorCode::ModelError, "The age head takes " + std::to_string(feats.size(1)) + " features, faceres gives " +
+                                                std::to_string(f.size())};
+      std::copy(f.begin(), f.end(), feats[int64_t(i)].data_ptr<float>());
+    }
+    auto p = train::predictAges(head->model, feats);
+    if (!p) return p.error();
+    for (int64_t i = 0; i < p->age.size(0); ++i) headAges.push_back(p->age[i].item<double>());
+  }
 
   Boxes boxes;
   boxes.width = image.width();
@@ -59,6 +83,7 @@ Result<std::vector<Layer>> AgeTask::run(const sdk::TaskInput& input, const sdk::
   Table table;
   table.columns = {"face", "x", "y", "width", "height", "detection_score", "age", "gender", "gender_probability",
                    "note"};
+  if (head) table.columns.push_back("head_age");
   for (std::size_t i = 0; i < faces->size(); ++i) {
     const auto& f = (*faces)[i];
     const auto& e = (*estimates)[i];
@@ -70,7 +95,8 @@ Result<std::vector<Layer>> AgeTask::run(const sdk::TaskInput& input, const sdk::
     b.w = f.width();
     b.h = f.height();
     b.score = f.score;
-    b.label = "age " + fmt("%.0f", e.age) + ", " + (male ? "M " : "F ") + fmt("%.2f", p);
+    const double shownAge = head ? headAges[i] : e.age;
+    b.label = "age " + fmt("%.0f", shownAge) + ", " + (male ? "M " : "F ") + fmt("%.2f", p);
     boxes.boxes.push_back(b);
     const std::string face = std::to_string(i + 1);
     for (std::size_t k = 0; k < f.landmarks.size(); ++k)
@@ -79,12 +105,15 @@ Result<std::vector<Layer>> AgeTask::run(const sdk::TaskInput& input, const sdk::
     if (std::min(b.w, b.h) < 32.f) note = "small face (" + fmt("%.0f", std::min(b.w, b.h)) + " px): estimates are unreliable";
     table.rows.push_back({face, fmt("%.1f", b.x), fmt("%.1f", b.y), fmt("%.1f", b.w), fmt("%.1f", b.h),
                           fmt("%.3f", f.score), fmt("%.1f", e.age), male ? "male" : "female", fmt("%.3f", p), note});
+    if (head) table.rows.back().push_back(fmt("%.1f", headAges[i]));
   }
-  if (faces->empty())
+  if (faces->empty()) {
     table.rows.push_back({"-", "", "", "", "", "", "", "", "",
                           "no face found (threshold " + fmt("%.2f", det.minScore) + "; faces smaller than about " +
                               fmt("%.0f", std::max(image.width(), image.height()) * 20.0 / 256.0) +
                               " px are below the detector's resolution)"});
+    if (head) table.rows.back().push_back("");
+  }
 
   std::vector<Layer> layers;
   layers.push_back({"faces", "Faces (" + std::to_string(faces->size()) + ")", std::move(boxes)});

@@ -5,14 +5,19 @@
 
 #include <QtTest>
 
+#include <QTemporaryDir>
+
 #include <torch/torch.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <numeric>
 
 #include "io/ImageReader.h"
+#include "io/ImageWriter.h"
 #include <optional>
 #include "runtime/tfjs/FaceModels.h"
 #include "TestFiles.h"
@@ -87,6 +92,8 @@ class TestFaceModels : public QObject {
   void manyFacesInACollage();
   void faceresOnTheAstronaut();
   void cropsAreBatched();
+  void facesOfManyImagesInStackedBatches();
+  void exifRotatedPhotoIsReadUpright();
 };
 
 void TestFaceModels::anchorsFollowMediaPipe() {
@@ -289,6 +296,92 @@ void TestFaceModels::cropsAreBatched() {
     QVERIFY(std::abs(batch->at(0).ageProbs[k] - batch->at(2).ageProbs[k]) < 1e-6);
     QVERIFY(std::abs(batch->at(1).ageProbs[k] - single->at(0).ageProbs[k]) < 1e-5);
   }
+}
+
+void TestFaceModels::facesOfManyImagesInStackedBatches() {
+  NEED_MODELS();
+  // A "folder" of five images: the astronaut, its grey version, a 2 x 1 collage (two faces), skimage's rocket
+  // (no face) and the astronaut mirrored. Batches of 3 crops mix faces of different images and leave a
+  // remainder; every face must get exactly what the one-image-at-a-time path gives it.
+  auto image = loupe::io::loadImage(photo.toStdString());
+  QVERIFY(image.ok());
+  const Image rgb = image->toRGB();
+  Image pair(2 * rgb.width(), rgb.height(), loupe::ColorOrder::RGB);
+  Image mirrored(rgb.width(), rgb.height(), loupe::ColorOrder::RGB);
+  for (int y = 0; y < rgb.height(); ++y) {
+    for (int i = 0; i < 2; ++i) std::memcpy(pair.row<std::uint8_t>(y) + 3 * i * rgb.width(), rgb.row<std::uint8_t>(y), rgb.rowBytes());
+    for (int x = 0; x < rgb.width(); ++x)
+      for (int c = 0; c < 3; ++c) mirrored.row<std::uint8_t>(y)[3 * (rgb.width() - 1 - x) + c] = rgb.row<std::uint8_t>(y)[3 * x + c];
+  }
+  std::vector<Image> images = {rgb, toGray(rgb), pair, rgb, mirrored};
+  const QString rocket = loupe::test::debianPhoto("rocket.jpg");
+  if (!rocket.isEmpty()) {
+    auto r = loupe::io::loadImage(rocket.toStdString());
+    QVERIFY(r.ok());
+    images[3] = *r;
+  }
+  std::vector<std::vector<tf::FaceDetection>> faces;
+  int total = 0;
+  for (const auto& img : images) {
+    auto f = models().detector->detect(img);
+    QVERIFY(f.ok());
+    faces.push_back(*f);
+    total += int(f->size());
+  }
+  QCOMPARE(faces[2].size(), std::size_t(2));
+  if (!rocket.isEmpty()) QCOMPARE(faces[3].size(), std::size_t(0));
+  QVERIFY(total >= 5);
+  auto batched = models().ager->predictFaceSets(images, faces, {}, 3);
+  QVERIFY2(batched.ok(), batched.ok() ? "" : batched.error().message.c_str());
+  QCOMPARE(batched->size(), images.size());
+  for (std::size_t i = 0; i < images.size(); ++i) {
+    QCOMPARE((*batched)[i].size(), faces[i].size());
+    if (faces[i].empty()) continue;
+    auto single = models().ager->predictFaces(images[i], faces[i]);
+    QVERIFY(single.ok());
+    for (std::size_t f = 0; f < faces[i].size(); ++f) {
+      const auto& a = (*batched)[i][f];
+      const auto& b = (*single)[f];
+      QVERIFY(std::abs(a.age - b.age) < 1e-3);
+      QVERIFY(std::abs(a.male - b.male) < 1e-5);
+      for (int k = 0; k < 1024; k += 7) QVERIFY(std::abs(a.features[k] - b.features[k]) <= 1e-4f * (1.f + std::abs(b.features[k])));
+    }
+  }
+  QVERIFY(!models().ager->predictFaceSets(images, {}, {}, 3).ok());  // one list of faces per image is required
+}
+
+void TestFaceModels::exifRotatedPhotoIsReadUpright() {
+  NEED_MODELS();
+  // The astronaut stored turned 90 degrees counter-clockwise with EXIF orientation 6 ("rotate 90 clockwise to
+  // display"), as a phone writes a portrait photo. The APP1 segment is built here from the EXIF/TIFF spec:
+  // "Exif\0\0", little-endian TIFF header, one IFD entry (tag 0x0112 SHORT 1 = 6), no next IFD.
+  auto image = loupe::io::loadImage(photo.toStdString());
+  QVERIFY(image.ok());
+  const Image ccw = rotate90(rotate90(rotate90(*image)));
+  QTemporaryDir dir;
+  const std::string plain = (dir.path() + "/plain.jpg").toStdString(), tagged = (dir.path() + "/tagged.jpg").toStdString();
+  QVERIFY(loupe::io::writeImage(ccw, plain).ok());
+  std::ifstream in(plain, std::ios::binary);
+  std::string jpeg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  QVERIFY(jpeg.size() > 2 && std::uint8_t(jpeg[0]) == 0xFF && std::uint8_t(jpeg[1]) == 0xD8);
+  const unsigned char exif[] = {'E', 'x', 'i', 'f', 0, 0, 'I', 'I', 0x2A, 0, 8, 0, 0, 0,  // TIFF header, IFD at 8
+                                1, 0,                                                      // one entry
+                                0x12, 0x01, 3, 0, 1, 0, 0, 0, 6, 0, 0, 0,                  // Orientation SHORT 1 = 6
+                                0, 0, 0, 0};                                               // no next IFD
+  const std::size_t len = sizeof exif + 2;
+  std::string app1 = {char(0xFF), char(0xE1), char(len >> 8), char(len & 0xFF)};
+  app1.append(reinterpret_cast<const char*>(exif), sizeof exif);
+  jpeg.insert(2, app1);
+  std::ofstream(tagged, std::ios::binary) << jpeg;
+  auto upright = loupe::io::loadImage(tagged);
+  QVERIFY2(upright.ok(), upright.ok() ? "" : upright.error().message.c_str());
+  QCOMPARE(upright->width(), image->width());
+  QCOMPARE(upright->height(), image->height());
+  auto found = models().detector->detect(*upright);
+  QVERIFY(found.ok());
+  QCOMPARE(found->size(), std::size_t(1));
+  QVERIFY(std::abs((found->front().x0 + found->front().x1) / 2 - 225.f) < 20.f);
+  QVERIFY(std::abs((found->front().y0 + found->front().y1) / 2 - 125.f) < 30.f);
 }
 
 QTEST_GUILESS_MAIN(TestFaceModels)
