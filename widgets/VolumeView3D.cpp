@@ -135,13 +135,18 @@ struct VolumeView3D::Impl {
     renderer->SetOcclusionRatio(0.0);
 
     windowEvents->SetClientData(this);
-    windowEvents->SetCallback([](vtkObject*, unsigned long id, void* client, void*) {
+    windowEvents->SetCallback([](vtkObject*, unsigned long id, void* client, void* callData) {
       auto* self = static_cast<Impl*>(client);
       if (id == vtkCommand::WindowMakeCurrentEvent) {
-        self->q->makeCurrent();
+        // Only when another context is current: QOpenGLWidget::makeCurrent() also binds the widget's
+        // framebuffer, which would pull it from under VTK in the middle of a render.
+        if (QOpenGLContext::currentContext() != self->q->context()) self->q->makeCurrent();
       } else if (id == vtkCommand::WindowIsCurrentEvent) {
         QOpenGLContext* current = QOpenGLContext::currentContext();
-        self->window->SetIsCurrent(current != nullptr && current == self->q->context());
+        const bool isCurrent = current != nullptr && current == self->q->context();
+        // VTK asks through the call data (a bool*); SetIsCurrent keeps its cached answer in step.
+        if (callData) *static_cast<bool*>(callData) = isCurrent;
+        self->window->SetIsCurrent(isCurrent);
       }
     });
     window->AddObserver(vtkCommand::WindowMakeCurrentEvent, windowEvents);
@@ -347,7 +352,11 @@ VolumeView3D::VolumeView3D(QWidget* parent) : QOpenGLWidget(parent), d(std::make
   setToolTip(tr("Drag: rotate; right drag or wheel: zoom; middle or Shift+drag: pan; R: reset view"));
 }
 
-VolumeView3D::~VolumeView3D() { d->finalize(); }
+VolumeView3D::~VolumeView3D() {
+  d->finalize();
+  // QOpenGLWidget's destructor destroys the context after `d` is gone: no call back into it.
+  if (QOpenGLContext* ctx = context()) disconnect(ctx, nullptr, this, nullptr);
+}
 
 void VolumeView3D::initializeGL() {
   QOpenGLContext* ctx = context();
@@ -362,17 +371,19 @@ void VolumeView3D::initializeGL() {
     Q_EMIT renderError(d->error);
     return;
   }
-  connect(ctx, &QOpenGLContext::aboutToBeDestroyed, this, [this] { d->finalize(); }, Qt::DirectConnection);
-  d->window->SetOwnContext(false);
+  connect(ctx, &QOpenGLContext::aboutToBeDestroyed, this, [this] {
+        if (d) d->finalize();
+      },
+      Qt::DirectConnection);
   d->window->SetFrameBlitModeToNoBlit();
-  d->window->SetIsCurrent(true);
   d->window->SetMapped(1);
   d->window->SetIsDirect(1);
   d->window->SetSupportsOpenGL(1);
   d->window->SetForceMaximumHardwareLineWidth(1);
-  d->window->SetReadyForRendering(true);
-  const bool ok = d->window->InitializeFromCurrentContext();
-  d->window->SetReadyForRendering(false);
+  d->window->SetReadyForRendering(true);  // VTK renders only in paintGL: the interactor's renders are off
+  d->window->SetOwnContext(0);
+  d->window->OpenGLInitContext();  // a new context: load OpenGL functions and capabilities
+  const bool ok = d->window->GetState() != nullptr;
   if (!ok) {
     d->ready = false;
     d->error = tr("VTK could not initialise OpenGL in this context (OpenGL %1.%2); the 3-D view is unavailable")
@@ -410,20 +421,21 @@ void VolumeView3D::paintGL() {
     d->interactor->UpdateSize(w, h);
     d->window->SetSize(w, h);
   }
-  vtkOpenGLState* state = d->window->GetState();
-  state->Reset();  // Qt changed bindings and viewport since the last frame: VTK re-reads them
-  state->Push();
-  state->vtkglDepthFunc(GL_LEQUAL);
-  d->window->SetReadyForRendering(true);
   d->window->SetIsCurrent(true);
   d->renderer->ResetCameraClippingRange();
   d->window->Render();
-  state->vtkglBindFramebuffer(GL_DRAW_FRAMEBUFFER, defaultFramebufferObject());
-  d->window->BlitDisplayFramebuffer(0, 0, 0, w, h, 0, 0, w, h, GL_COLOR_BUFFER_BIT, GL_NEAREST);
-  state->Pop();
-  d->window->SetReadyForRendering(false);
+  // VTK drew into its own framebuffers; copy its display framebuffer into the widget's. The draw binding
+  // is made with plain OpenGL (VTK's state cache does not know Qt's framebuffer).
+  gl->glBindFramebuffer(GL_DRAW_FRAMEBUFFER, defaultFramebufferObject());
+  const GLenum colour0 = GL_COLOR_ATTACHMENT0;
+  gl->glDrawBuffers(1, &colour0);
+  gl->glDisable(GL_SCISSOR_TEST);
+  d->window->GetState()->vtkglDisable(GL_SCISSOR_TEST);
+  const int* rendered = d->window->GetRenderFramebuffer()->GetLastSize();
+  d->window->BlitDisplayFramebuffer(0, 0, 0, rendered[0], rendered[1], 0, 0, w, h, GL_COLOR_BUFFER_BIT, GL_NEAREST);
   // Opaque alpha: Qt composes the widget's framebuffer with what is behind it.
   gl->glBindFramebuffer(GL_FRAMEBUFFER, defaultFramebufferObject());
+  gl->glViewport(0, 0, w, h);
   gl->glColorMask(GL_FALSE, GL_FALSE, GL_FALSE, GL_TRUE);
   gl->glClearColor(0.f, 0.f, 0.f, 1.f);
   gl->glClear(GL_COLOR_BUFFER_BIT);
@@ -546,6 +558,16 @@ void VolumeView3D::setWindow(double low, double high) {
 
 void VolumeView3D::resetCamera() {
   d->resetCamera();
+  update();
+}
+
+void VolumeView3D::rotateView(double azimuthDeg, double elevationDeg) {
+  if (d->cameraNeedsReset) d->resetCamera();
+  vtkCamera* cam = d->renderer->GetActiveCamera();
+  cam->Azimuth(azimuthDeg);
+  cam->Elevation(elevationDeg);
+  cam->OrthogonalizeViewUp();
+  d->renderer->ResetCameraClippingRange();
   update();
 }
 

@@ -77,6 +77,8 @@ class VolumeView3D : public QOpenGLWidget {
 
   // Frames everything that is shown (anatomical view: looking from anterior, head up).
   void resetCamera();
+  // Turns the camera about the focal point: azimuth about the view-up axis, then elevation (degrees).
+  void rotateView(double azimuthDeg, double elevationDeg);
 
   // Renders now and returns the widget's pixels (not a screen grab: works when the window is covered).
   QImage grabRendered();
