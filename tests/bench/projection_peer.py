@@ -27,8 +27,8 @@ def knn_accuracy(layout, labels, k=10):
     return float((votes.argmax(1) == labels).mean())
 
 
-def run_loupe(binary, out, n, methods):
-    cmd = [binary, "--out", out, "--n", str(n), "--methods", methods]
+def run_loupe(binary, out, n, methods, threads=0):
+    cmd = [binary, "--out", out, "--n", str(n), "--methods", methods] + (["--threads", str(threads)] if threads else [])
     print("#", " ".join(cmd), flush=True)
     p = subprocess.run(cmd, stdout=subprocess.PIPE, text=True, check=True)
     for line in p.stdout.splitlines():
@@ -66,14 +66,16 @@ def main():
     ap.add_argument("--n", type=int, default=70000)
     ap.add_argument("--tsne-n", type=int, default=None, help="scikit-learn's TSNE on the first N vectors only")
     ap.add_argument("--skip", default="", help="comma list: tsne, umap")
+    ap.add_argument("--loupe-threads", type=int, default=0,
+                    help="LibTorch threads for Loupe (0: one per core; 1 on an oversubscribed machine)")
     ap.add_argument("--umap-js-prefix", default=os.path.expanduser("~/.cache/loupe-bench"))
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     if args.loupe:
-        run_loupe(args.loupe, args.out, args.n, "tsne,umap")
+        run_loupe(args.loupe, args.out, args.n, "tsne,umap", args.loupe_threads)
         if args.tsne_n and args.tsne_n < args.n:
             # Loupe's t-SNE at the peer's size too: same vectors (first N of the same PCA).
-            run_loupe(args.loupe, os.path.join(args.out, f"n{args.tsne_n}"), args.tsne_n, "tsne")
+            run_loupe(args.loupe, os.path.join(args.out, f"n{args.tsne_n}"), args.tsne_n, "tsne", args.loupe_threads)
     x = np.load(os.path.join(args.out, "vectors.npy"))
     y = np.load(os.path.join(args.out, "labels.npy"))
     import sklearn
