@@ -38,22 +38,27 @@ std::vector<volume::SegmentDescription> describe(const std::string& path, std::s
     warning = path + " is not a candidates table (columns + rows); segments keep their default names";
     return out;
   }
-  int id = -1, lik = -1, vol = -1;
-  for (int c = 0; c < int(j["columns"].size()); ++c) {
-    const std::string name = j["columns"][std::size_t(c)].get<std::string>();
-    if (name == "id") id = c;
-    if (name == "likelihood") lik = c;
-    if (name == "volume_ml") vol = c;
-  }
-  if (id < 0) return out;
+  // Rows are objects keyed by column name (as `run` writes tables) or arrays in column order.
+  std::vector<std::string> columns;
+  for (const auto& c : j["columns"])
+    if (c.is_string()) columns.push_back(c.get<std::string>());
   for (const auto& row : j["rows"]) {
-    auto cell = [&](int c) { return c >= 0 && c < int(row.size()) ? row[std::size_t(c)].get<std::string>() : std::string(); };
+    auto cell = [&](const std::string& name) -> std::string {
+      const nlohmann::json* v = nullptr;
+      if (row.is_object() && row.contains(name)) v = &row[name];
+      if (row.is_array())
+        for (std::size_t c = 0; c < columns.size() && c < row.size(); ++c)
+          if (columns[c] == name) v = &row[c];
+      if (!v) return {};
+      return v->is_string() ? v->get<std::string>() : v->dump();
+    };
     volume::SegmentDescription d;
-    d.label = std::atoi(cell(id).c_str());
+    d.label = std::atoi(cell("id").c_str());
     if (d.label <= 0) continue;
     d.name = "Candidate " + std::to_string(d.label);
-    if (lik >= 0) d.description = "likelihood " + cell(lik);
-    if (vol >= 0) d.description += (d.description.empty() ? "" : ", ") + cell(vol) + " mL";
+    const std::string lik = cell("likelihood"), vol = cell("volume_ml");
+    if (!lik.empty()) d.description = "likelihood " + lik;
+    if (!vol.empty()) d.description += (d.description.empty() ? "" : ", ") + vol + " mL";
     out.push_back(d);
   }
   return out;
@@ -62,6 +67,9 @@ std::vector<volume::SegmentDescription> describe(const std::string& path, std::s
 int exportSeg() {
   auto list = volume::listDicomSeries(opt.series);
   if (!list) return fail(host::BadInput, list.error().message);
+  if (list->empty())
+    return fail(host::BadInput, opt.series + " holds no DICOM images directly; pass the folder of the T2W series itself "
+                                             "(e.g. the study's '...t2tsetra...' sub-folder)");
   std::vector<const volume::DicomSeries*> picked;
   for (const auto& s : *list)
     if (opt.pick.empty() || s.uid == opt.pick || s.description.find(opt.pick) != std::string::npos) picked.push_back(&s);
@@ -70,7 +78,7 @@ int exportSeg() {
     for (const auto& s : *list) all += "\n  '" + s.description + "' (" + std::to_string(s.files.size()) + " files)";
     return fail(host::BadInput, opt.series + " holds " + std::to_string(picked.size()) + " DICOM series" +
                                     (opt.pick.empty() ? "" : " matching '" + opt.pick + "'") +
-                                    "; name one with --series-pick:" + (all.empty() ? std::string(" none") : all));
+                                    "; name one with --series-pick:" + all);
   }
   auto labels = volume::readVolume(opt.labels);
   if (!labels) return fail(host::BadInput, labels.error().message);
