@@ -575,7 +575,11 @@ QImage VolumeView3D::grabRendered() { return grabFramebuffer(); }
 
 bool VolumeView3D::isReady() const { return d->ready; }
 
-QString VolumeView3D::lastError() const { return d->error; }
+QString VolumeView3D::lastError() const {
+  if (d->ready || !d->error.isEmpty()) return d->error;
+  return tr("No OpenGL context yet: the 3-D view has not been shown, or this display cannot create one "
+            "(e.g. the offscreen platform; use an X11/Wayland display or xvfb-run)");
+}
 
 int VolumeView3D::surfaceCount() const {
   int n = 0;
