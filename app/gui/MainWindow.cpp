@@ -46,6 +46,7 @@
 #include "SettingsDialog.h"
 #include "ThresholdPanel.h"
 #include "ToolTree.h"
+#include "TrainingPanel.h"
 #include "io/ImageReader.h"
 #ifdef LOUPE_HAVE_STUDY_WINDOW
 #include "StudyWindow.h"
@@ -334,6 +335,18 @@ GalleryWindow* MainWindow::openGallery(const QString& path) {
   return gallery_;
 }
 
+TrainingPanel* MainWindow::openTrainingPanel() {
+  if (!trainingPanel_) {
+    trainingPanel_ = new TrainingPanel(this);
+    trainingPanel_->setWindowFlag(Qt::Window);
+    trainingPanel_->resize(980, 560);
+  }
+  trainingPanel_->show();
+  trainingPanel_->raise();
+  trainingPanel_->activateWindow();
+  return trainingPanel_;
+}
+
 StudyWindow* MainWindow::openStudy(const QStringList& paths) {
 #ifdef LOUPE_HAVE_STUDY_WINDOW
   auto* window = new StudyWindow(host_);
@@ -451,6 +464,10 @@ void MainWindow::createActions() {
   QAction* bookmarkAction = analysis->addAction(tr("Add &Bookmark"), session_, &SessionController::addBookmark);
   bookmarkAction->setObjectName(QStringLiteral("addBookmarkAction"));
   bookmarkAction->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_B));
+  analysis->addSeparator();
+  QAction* trainAction = analysis->addAction(tr("&Train Embeddings..."), this, &MainWindow::openTrainingPanel);
+  trainAction->setObjectName(QStringLiteral("trainEmbeddingsAction"));
+  trainAction->setToolTip(tr("Train an embedding network on Fashion-MNIST or an image folder, with live loss and kNN accuracy"));
 
   // The image view handles its own keys (0, 1, +, -, M, Space) while it has focus; the menu repeats them.
   auto* fitAction = new QAction(tr("&Fit to Window"), this);

@@ -42,6 +42,7 @@ class CompareSlot;
 class ErrorBanner;
 class GalleryWindow;
 class StudyWindow;
+class TrainingPanel;
 class JobBarLink;
 class SessionController;
 class ThresholdPanel;
@@ -117,6 +118,8 @@ class MainWindow : public QMainWindow {
   GalleryWindow* openGallery(const QString& path);
   // Opens an MRI study (files and/or DICOM folders, or one folder) in a new StudyWindow (File > Open Study).
   StudyWindow* openStudy(const QStringList& paths);
+  // The embedding training panel (Analysis > Train Embeddings...) in its own window, created on first use.
+  TrainingPanel* openTrainingPanel();
 
  Q_SIGNALS:
   // After a run ended and its result (if any) is drawn; ok is false for failures and cancellations.
@@ -172,6 +175,7 @@ class MainWindow : public QMainWindow {
   JobBarLink* jobLink_ = nullptr;
   CompareSlot* compareSlot_ = nullptr;
   GalleryWindow* gallery_ = nullptr;
+  TrainingPanel* trainingPanel_ = nullptr;
   // The run whose result the main view shows (taskId empty: none) and the run in progress.
   host::RunRequest mainRun_, pendingRun_;
   QPushButton* compareRunButton_ = nullptr;
