@@ -269,10 +269,22 @@ Result<std::vector<std::vector<Neighbour>>> EmbeddingStore::search(const torch::
   const std::int64_t kk = std::min<std::int64_t>(k, d.manifest.count);
   std::vector<float> sims(std::size_t(nq * kk));
   std::vector<faiss::Index::idx_t> ids(std::size_t(nq * kk));
-  try {
-    d.index->search(nq, q.data_ptr<float>(), kk, sims.data(), ids.data());
-  } catch (const std::exception& e) {
-    return Error(ErrorCode::Internal, std::string("FAISS search failed: ") + e.what());
+  auto* flat = dynamic_cast<faiss::IndexFlat*>(d.index.get());
+  if (flat && nq < 20) {
+    // A few exact queries: FAISS scans one query on one thread below its BLAS threshold (20 queries);
+    // a matrix-vector product over the index's own normalised copy (no copy) uses every core.
+    auto base = torch::from_blob(flat->get_xb(), {d.manifest.count, d.manifest.dim}, torch::kFloat32);
+    auto top = base.matmul(q.t()).t().topk(kk, 1);
+    auto values = std::get<0>(top).contiguous();
+    auto indices = std::get<1>(top).contiguous();
+    std::copy_n(values.data_ptr<float>(), nq * kk, sims.data());
+    std::copy_n(indices.data_ptr<std::int64_t>(), nq * kk, ids.data());
+  } else {
+    try {
+      d.index->search(nq, q.data_ptr<float>(), kk, sims.data(), ids.data());
+    } catch (const std::exception& e) {
+      return Error(ErrorCode::Internal, std::string("FAISS search failed: ") + e.what());
+    }
   }
   std::vector<std::vector<Neighbour>> out(static_cast<std::size_t>(nq));
   for (std::int64_t i = 0; i < nq; ++i)
