@@ -394,15 +394,17 @@ Result<std::vector<MstEdge>> primMinimumSpanningTree(const torch::Tensor& weight
     return Error{ErrorCode::InvalidArgument, "Prim's algorithm needs floating-point weights"};
   if (core.defined() && (core.dim() != 1 || core.size(0) != weights.size(0) || core.device() != weights.device()))
     return Error{ErrorCode::InvalidArgument, "Core distances must be [N] on the weight matrix's device"};
-  if (method == PrimMethod::Auto) method = weights.is_cpu() ? PrimMethod::HostLoop : PrimMethod::TensorOps;
-  if (method == PrimMethod::HostLoop && !weights.is_cpu())
+  const bool toHost = method == PrimMethod::Auto && !weights.is_cpu();
+  if (method == PrimMethod::Auto) method = PrimMethod::HostLoop;
+  if (method == PrimMethod::HostLoop && !weights.is_cpu() && !toHost)
     return Error{ErrorCode::InvalidArgument, "Prim's host loop needs a CPU matrix"};
   try {
     torch::NoGradGuard noGrad;
     if (weights.size(0) == 0) return std::vector<MstEdge>{};
     const auto dtype = weights.scalar_type() == torch::kDouble ? torch::kDouble : torch::kFloat;
-    const torch::Tensor w = weights.to(dtype).contiguous();
-    const torch::Tensor c = core.defined() ? core.to(dtype).contiguous() : torch::Tensor();
+    const torch::Device where = toHost ? torch::Device(torch::kCPU) : weights.device();
+    const torch::Tensor w = weights.to(where, dtype).contiguous();
+    const torch::Tensor c = core.defined() ? core.to(where, dtype).contiguous() : torch::Tensor();
     if (method == PrimMethod::TensorOps) return primTensorOps(w, c, cancel);
     if (dtype == torch::kDouble) return primHostLoop<double>(w, c, cancel);
     return primHostLoop<float>(w, c, cancel);
