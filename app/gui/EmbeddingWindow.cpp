@@ -11,6 +11,7 @@
 #include <QMap>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QPainter>
 #include <QProgressBar>
 #include <QPushButton>
 #include <QSettings>
@@ -641,6 +642,14 @@ bool EmbeddingWindow::placeImage(const QString& imageFile, QString* error) {
                                              : tr("placed at its neighbours' weighted mean position")),
                     -1);
   return true;
+}
+
+QImage EmbeddingWindow::snapshot() {
+  QImage image = grab().toImage();
+  const QImage plot = view_->grabFramebuffer();
+  QPainter painter(&image);
+  painter.drawImage(QRect(view_->mapTo(this, QPoint(0, 0)), view_->size()), plot);
+  return image;
 }
 
 // --- dialogs ----------------------------------------------------------------------------------------------

@@ -75,6 +75,10 @@ class EmbeddingWindow : public QMainWindow {
   bool exportSelectionCsv(const QString& path, QString* error = nullptr);
   int exportSelectionImages(const QString& folder, QString* error = nullptr);
 
+  // The window as shown, for screenshots: QWidget::grab() draws a QOpenGLWidget's frame over what its
+  // QPainter overlays drew, so the plot is taken from its framebuffer (points and overlays) instead.
+  QImage snapshot();
+
   widgets::ScatterView* view() const { return view_; }
   widgets::Gallery* gallery() const { return gallery_; }
   QTableWidget* selectionTable() const { return selectionTable_; }

@@ -371,7 +371,7 @@ int runEmbeddingWindow(const LaunchOptions& options) {
     const QString target = options.screenshot;
     auto shoot = [&window, target](bool good) {
       QTimer::singleShot(500, &window, [&window, target, good] {
-        if (!window.grab().save(target, "PNG")) {
+        if (!window.snapshot().save(target, "PNG")) {
           QCoreApplication::exit(fail(host::OutputFailed, QStringLiteral("cannot write %1").arg(target)));
           return;
         }
