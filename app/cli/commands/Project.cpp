@@ -11,6 +11,8 @@
 
 #include "Command.h"
 #include "analysis/Pca.h"
+#include "analysis/Tsne.h"
+#include "analysis/Umap.h"
 #include "core/Device.h"
 #include "core/DeviceRequest.h"
 #include "host/ExitCodes.h"
@@ -64,10 +66,67 @@ Result<Projection> projectPca(const ProjectionRequest& r, const CancelToken& can
   return p;
 }
 
+// t-SNE and UMAP (backend/analysis) on the L2-normalised vectors with the store's neighbour graph (FAISS;
+// Euclidean distances of the normalised vectors, i.e. cosine geometry), library defaults otherwise.
+Result<analysis::KnnGraph> storeGraph(const ProjectionRequest& r, int k, const CancelToken& cancel, Progress progress,
+                                      std::vector<std::string>& notices) {
+  if (r.store->size() < 3) return Error(ErrorCode::InvalidArgument, "t-SNE and UMAP need at least 3 embeddings");
+  auto g = r.store->knnGraph(k, cancel, progress);
+  if (!g) return g.error();
+  if (!g->exact) notices.push_back("neighbours from the approximate index (" + std::to_string(k) + " per point)");
+  analysis::KnnGraph graph;
+  graph.indices = g->indices.to(r.device);
+  graph.distances = g->distances.to(r.device);
+  graph.metric = analysis::KnnMetric::Euclidean;
+  return graph;
+}
+
+torch::Tensor unitRows(const ProjectionRequest& r) {
+  const torch::Tensor x = r.store->vectors().to(r.device, torch::kFloat32);
+  return x / x.norm(2, {1}, true).clamp_min(1e-12);
+}
+
+Result<Projection> projectTsne(const ProjectionRequest& r, const CancelToken& cancel, Progress progress) {
+  analysis::TsneOptions o;
+  o.dims = r.dims;
+  o.seed = r.seed;
+  Projection p;
+  const int k = int(std::min<std::int64_t>(r.store->size() - 1, std::int64_t(3 * o.perplexity + 1)));
+  auto graph = storeGraph(r, k, cancel, progress.slice(0.0, 0.2), p.notices);
+  if (!graph) return graph.error();
+  auto t = analysis::tsne(unitRows(r), o, &*graph, {}, cancel, progress.slice(0.2, 1.0));
+  if (!t) return t.error();
+  p.coordinates = t->layout;
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "KL divergence %.4f after %d iterations (perplexity %.0f, %s repulsion)", t->kl,
+                t->iterations, o.perplexity, analysis::tsneRepulsionName(t->repulsion));
+  p.summary = buf;
+  return p;
+}
+
+Result<Projection> projectUmap(const ProjectionRequest& r, const CancelToken& cancel, Progress progress) {
+  analysis::UmapOptions o;
+  o.dims = r.dims;
+  o.seed = r.seed;
+  Projection p;
+  auto graph = storeGraph(r, o.nNeighbors - 1, cancel, progress.slice(0.0, 0.2), p.notices);
+  if (!graph) return graph.error();
+  auto u = analysis::umap(unitRows(r), o, &*graph, {}, cancel, progress.slice(0.2, 1.0));
+  if (!u) return u.error();
+  p.coordinates = u->layout;
+  char buf[160];
+  std::snprintf(buf, sizeof buf, "%d epochs (n_neighbors %d, min_dist %.2f: a %.3f, b %.3f)", u->epochs, o.nNeighbors,
+                o.minDist, u->a, u->b);
+  p.summary = buf;
+  return p;
+}
+
 // The extension point: method name -> implementation (t-SNE and UMAP get added here).
 const std::map<std::string, ProjectionMethod>& projectionMethods() {
   static const std::map<std::string, ProjectionMethod> methods = {
       {"pca", projectPca},
+      {"tsne", projectTsne},
+      {"umap", projectUmap},
   };
   return methods;
 }
@@ -146,7 +205,7 @@ Subcommand setup(CLI::App& group) {
   group.group("");
   auto* app = group.get_parent()->add_subcommand("project", "Project an embedding store to 2-D/3-D (CSV)");
   app->add_option("--store", opt.store, "Store folder")->required();
-  app->add_option("--method", opt.method, "Projection method (pca)")->capture_default_str();
+  app->add_option("--method", opt.method, "Projection method (pca, tsne, umap)")->capture_default_str();
   app->add_option("--dims", opt.dims, "Output dimensions")->check(CLI::Range(1, 4096))->capture_default_str();
   app->add_option("--out", opt.out, "CSV to write: id, x, y[, z], metadata")->required();
   app->add_option("--seed", opt.seed, "Random seed (for stochastic methods)")->capture_default_str();
