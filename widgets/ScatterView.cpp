@@ -598,15 +598,23 @@ void ScatterView::paintOverlays() {
 }
 
 double ScatterView::renderNow() {
+  // Draws into the widget's framebuffer directly (a repaint() may be skipped while the window system
+  // throttles updates), waits for the GPU, then schedules the normal composition on screen.
+  if (!context() || !isValid()) {
+    QElapsedTimer timer;
+    timer.start();
+    repaint();
+    return timer.nsecsElapsed() / 1e6;
+  }
+  makeCurrent();
   QElapsedTimer timer;
   timer.start();
-  repaint();
-  if (context()) {
-    makeCurrent();
-    glFinish();
-    doneCurrent();
-  }
-  return timer.nsecsElapsed() / 1e6;
+  paintGL();
+  glFinish();
+  const double elapsed = timer.nsecsElapsed() / 1e6;
+  doneCurrent();
+  update();
+  return elapsed;
 }
 
 // --- Interaction --------------------------------------------------------------------------------------

@@ -112,8 +112,9 @@ class ScatterView : public QOpenGLWidget, protected QOpenGLExtraFunctions {
   // The grid over the current positions (rebuilt here when they changed).
   const ScatterIndex& index() const;
 
-  // Renders a frame now (GL + overlays) and waits until the GPU has finished it; returns milliseconds.
-  // For benchmarks and tests; normal updates go through update().
+  // Renders a frame into the widget's framebuffer now (GL + overlays), waits until the GPU has finished it
+  // and returns the milliseconds; the composition on screen follows as for update(). For benchmarks and
+  // tests; normal updates go through update().
   double renderNow();
   // The GL information line (vendor, renderer, version), once the widget has been shown.
   QString glInfo() const { return glInfo_; }
