@@ -56,21 +56,125 @@ double triangleArea(const cv::Point2f& p, const cv::Point2f& q, const cv::Point2
   return 0.5 * std::abs((q.x - p.x) * (r.y - p.y) - (r.x - p.x) * (q.y - p.y));
 }
 
+// The lattice of the texture inside `region` (detection scale): the two shortest independent vectors at
+// which the region's normalised autocorrelation (of its fine detail, through the DFT, normalised by the
+// overlap) peaks above 0.6, refined to sub-pixel by a parabola through the peak's neighbours. Returns false
+// when the region does not repeat (no such two peaks), as for a photo patch.
+bool regionLattice(const cv::Mat& detail, const cv::Mat& region, cv::Point2d& v1, cv::Point2d& v2) {
+  cv::Rect box = cv::boundingRect(region);
+  if (box.area() < 256) return false;
+  const int side = 256;  // enough periods of any texture that SIFT matches, and a bounded cost
+  if (box.width > side) box = cv::Rect(box.x + (box.width - side) / 2, box.y, side, box.height);
+  if (box.height > side) box = cv::Rect(box.x, box.y + (box.height - side) / 2, box.width, side);
+  cv::Mat m, d;
+  region(box).convertTo(m, CV_32F, 1.0 / 255.0);
+  m = cv::min(m, 1.0);
+  d = detail(box).mul(m);
+  const double n = cv::sum(m)[0];
+  if (n < 256) return false;
+  d = d - m * (cv::sum(d)[0] / n);
+  const int fh = cv::getOptimalDFTSize(2 * box.height), fw = cv::getOptimalDFTSize(2 * box.width);
+  auto autocorr = [&](const cv::Mat& x) {
+    cv::Mat padded = cv::Mat::zeros(fh, fw, CV_32F), f, ac;
+    x.copyTo(padded(cv::Rect(0, 0, x.cols, x.rows)));
+    cv::dft(padded, f, cv::DFT_COMPLEX_OUTPUT);
+    cv::mulSpectrums(f, f, f, 0, true);
+    cv::idft(f, ac, cv::DFT_REAL_OUTPUT | cv::DFT_SCALE);
+    return ac;
+  };
+  const cv::Mat ac = autocorr(d), overlap = autocorr(m);
+  const double ac0 = ac.at<float>(0, 0);
+  if (ac0 <= 0) return false;
+  cv::Mat corr(fh, fw, CV_32F, cv::Scalar(0));
+  for (int y = 0; y < fh; ++y)
+    for (int x = 0; x < fw; ++x) {
+      const float o = overlap.at<float>(y, x);
+      if (o > 0.25 * n) corr.at<float>(y, x) = float(ac.at<float>(y, x) / ac0 * (n / o));
+    }
+  struct Peak {
+    cv::Point2d v;
+    double len;
+  };
+  std::vector<Peak> peaks;
+  for (int y = 0; y < fh; ++y)
+    for (int x = 0; x < fw; ++x) {
+      const float c = corr.at<float>(y, x);
+      if (c < 0.6f) continue;
+      const int dy = y > fh / 2 ? y - fh : y, dx = x > fw / 2 ? x - fw : x;
+      if (dx * dx + dy * dy < 16 || dy < 0 || (dy == 0 && dx < 0)) continue;  // half plane: +v and -v alike
+      auto at = [&](int yy, int xx) { return corr.at<float>((yy + fh) % fh, (xx + fw) % fw); };
+      bool isMax = true;
+      for (int j = -1; j <= 1 && isMax; ++j)
+        for (int i = -1; i <= 1; ++i)
+          if ((i || j) && at(y + j, x + i) > c) isMax = false;
+      if (!isMax) continue;
+      auto offset = [](double l, double c0, double r) {
+        const double den = l - 2 * c0 + r;
+        return std::abs(den) > 1e-9 ? std::clamp(0.5 * (l - r) / den, -0.5, 0.5) : 0.0;
+      };
+      const cv::Point2d v(dx + offset(at(y, x - 1), c, at(y, x + 1)), dy + offset(at(y - 1, x), c, at(y + 1, x)));
+      peaks.push_back({v, cv::norm(v)});
+    }
+  if (peaks.size() < 2) return false;
+  std::sort(peaks.begin(), peaks.end(), [](const Peak& a, const Peak& b) { return a.len < b.len; });
+  v1 = peaks[0].v;
+  for (std::size_t i = 1; i < peaks.size(); ++i) {
+    const double cross = std::abs(v1.x * peaks[i].v.y - v1.y * peaks[i].v.x);
+    if (cross > 0.3 * peaks[0].len * peaks[i].len) {
+      v2 = peaks[i].v;
+      break;
+    }
+  }
+  if (v2 == cv::Point2d()) return false;
+  // Refine both vectors by least squares over every peak that sits on their lattice (p = a v1 + b v2 with
+  // whole a, b): far peaks pin the vectors down to a small fraction of a pixel, as a long displacement needs.
+  std::vector<double> ab, px, py;
+  const double det = v1.x * v2.y - v1.y * v2.x;
+  for (const auto& p : peaks) {
+    const double a = (p.v.x * v2.y - p.v.y * v2.x) / det, b = (v1.x * p.v.y - v1.y * p.v.x) / det;
+    const cv::Point2d r = p.v - (std::round(a) * v1 + std::round(b) * v2);
+    if (cv::norm(r) > 1.0) continue;
+    ab.push_back(std::round(a));
+    ab.push_back(std::round(b));
+    px.push_back(p.v.x);
+    py.push_back(p.v.y);
+  }
+  if (px.size() >= 3) {
+    const cv::Mat A(int(px.size()), 2, CV_64F, ab.data()), bx(int(px.size()), 1, CV_64F, px.data()),
+        by(int(py.size()), 1, CV_64F, py.data());
+    cv::Mat sx, sy;
+    if (cv::solve(A, bx, sx, cv::DECOMP_SVD) && cv::solve(A, by, sy, cv::DECOMP_SVD)) {
+      const cv::Point2d r1(sx.at<double>(0), sy.at<double>(0)), r2(sx.at<double>(1), sy.at<double>(1));
+      if (cv::norm(r1 - v1) < 1.0 && cv::norm(r2 - v2) < 1.0) v1 = r1, v2 = r2;
+    }
+  }
+  return true;
+}
+
+// Whether displacement d is a whole-number combination of the lattice (v1, v2), within a fifth of the
+// shorter lattice vector: then the match is the texture repeating, not a copy.
+bool onLattice(const cv::Point2d& d, const cv::Point2d& v1, const cv::Point2d& v2) {
+  const double det = v1.x * v2.y - v1.y * v2.x;
+  if (std::abs(det) < 1e-6) return false;
+  const double a = (d.x * v2.y - d.y * v2.x) / det, b = (v1.x * d.y - v1.y * d.x) / det;
+  const cv::Point2d r = d - (std::round(a) * v1 + std::round(b) * v2);
+  return cv::norm(r) < std::max(1.5, 0.2 * std::min(cv::norm(v1), cv::norm(v2)));
+}
+
 // Dense verification (after Pan & Lyu, "Region Duplication Detection Using Image Feature Matching", IEEE
 // TIFS 2010): with the cluster's transform A, the source region is where the image and the image sampled
 // at A x correlate (zero-mean normalised cross-correlation over a 7x7 window), among the connected regions
 // that hold the cluster's source keypoints. The copy is the source mask mapped by A. Detection scale.
-cv::Mat verifiedSourceMask(const cv::Mat& gray, const Affine& a, const std::vector<cv::Point2f>& sourcePoints,
-                           double minDist, double minCorrelation) {
+// ZNCC (9x9 windows) between the image's fine detail and the detail sampled at m x, with the mask of pixels
+// where both are textured and m x lies inside the image. `detail` = the image minus its Gaussian blur.
+struct ZnccMap {
+  cv::Mat zncc, usable;
+};
+ZnccMap znccUnder(const cv::Mat& detail, const Affine& a) {
   const cv::Mat m(a);
-  // ZNCC on the image minus a blur of it: the low frequencies (smooth gradients, sky) correlate under any
-  // small shift and would grow the region far beyond the copy.
-  cv::Mat blurred, detail;
-  cv::GaussianBlur(gray, blurred, cv::Size(0, 0), 2.0);
-  detail = gray - blurred;
   cv::Mat warped, valid;
-  cv::warpAffine(detail, warped, m, gray.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT, 0);
-  cv::warpAffine(cv::Mat(gray.size(), CV_8U, cv::Scalar(1)), valid, m, gray.size(),
+  cv::warpAffine(detail, warped, m, detail.size(), cv::INTER_LINEAR | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT, 0);
+  cv::warpAffine(cv::Mat(detail.size(), CV_8U, cv::Scalar(1)), valid, m, detail.size(),
                  cv::INTER_NEAREST | cv::WARP_INVERSE_MAP, cv::BORDER_CONSTANT, 0);
   const cv::Size win(9, 9);
   cv::Mat ma, mb, maa, mbb, mab;
@@ -82,8 +186,50 @@ cv::Mat verifiedSourceMask(const cv::Mat& gray, const Affine& a, const std::vect
   const cv::Mat va = maa - ma.mul(ma), vb = mbb - mb.mul(mb), cov = mab - ma.mul(mb);
   cv::Mat denom;
   cv::sqrt(cv::max(va.mul(vb), 1e-6), denom);
-  const cv::Mat zncc = cov / denom;
-  cv::Mat mask = (zncc > minCorrelation) & (va > 1.0) & (vb > 1.0) & (valid > 0);
+  return {cov / denom, (va > 1.0) & (vb > 1.0) & (valid > 0)};
+}
+
+cv::Mat imageDetail(const cv::Mat& gray) {
+  cv::Mat blurred;
+  cv::GaussianBlur(gray, blurred, cv::Size(0, 0), 2.0);
+  return gray - blurred;
+}
+
+// A periodic texture (bricks, tiles, fabric, a braided rope) matches itself at every vector of its lattice;
+// a copy is one displacement. So where a cluster's transform A makes the image correlate with itself
+// (`region`), a lattice also correlates under A applied twice (x -> A A x, the next period) and backwards
+// (x -> A^-1 x, the previous one), while a copied region's neighbours one "period" away are whatever
+// surrounded the original and the copy. Returns the smaller of the two fractions of `region` (where the
+// maps are usable) that correlate above `threshold`: near 1 for a lattice, near 0 for a copy.
+double latticeAgreement(const cv::Mat& detail, const Affine& a, const cv::Mat& region, double threshold) {
+  const Affine twice(a(0, 0) * a(0, 0) + a(0, 1) * a(1, 0), a(0, 0) * a(0, 1) + a(0, 1) * a(1, 1),
+                     a(0, 0) * a(0, 2) + a(0, 1) * a(1, 2) + a(0, 2),
+                     a(1, 0) * a(0, 0) + a(1, 1) * a(1, 0), a(1, 0) * a(0, 1) + a(1, 1) * a(1, 1),
+                     a(1, 0) * a(0, 2) + a(1, 1) * a(1, 2) + a(1, 2));
+  cv::Mat inv;
+  cv::invertAffineTransform(cv::Mat(a), inv);
+  double worst = 1.0;
+  for (const Affine& m : {twice, Affine(inv)}) {
+    const ZnccMap z = znccUnder(detail, m);
+    const cv::Mat considered = region & z.usable;
+    const int n = cv::countNonZero(considered);
+    if (n < 16) return 0.0;  // the next period falls outside the image: no evidence of a lattice
+    worst = std::min(worst, double(cv::countNonZero(considered & (z.zncc > threshold))) / n);
+  }
+  return worst;
+}
+
+// Dense verification (after Pan & Lyu, "Region Duplication Detection Using Image Feature Matching", IEEE
+// TIFS 2010): with the cluster's transform A, the source region is where the image and the image sampled
+// at A x correlate (zero-mean normalised cross-correlation over a 9x9 window), among the connected regions
+// that hold the cluster's source keypoints. The copy is the source mask mapped by A. Detection scale.
+// ZNCC runs on the image minus a blur of it: the low frequencies (smooth gradients, sky) correlate under
+// any small shift and would grow the region far beyond the copy.
+cv::Mat verifiedSourceMask(const cv::Mat& detail, const Affine& a, const std::vector<cv::Point2f>& sourcePoints,
+                           double minDist, double minCorrelation) {
+  const ZnccMap z = znccUnder(detail, a);
+  const cv::Mat& zncc = z.zncc;
+  cv::Mat mask = (zncc > minCorrelation) & z.usable;
   // Not the region mapped onto itself (near the transform's fixed point).
   for (int y = 0; y < mask.rows; ++y) {
     auto* row = mask.ptr<std::uint8_t>(y);
@@ -196,6 +342,7 @@ Result<CopyMoveResult> detectCopyMove(const Image& image, const CopyMoveOptions&
   if (cancel.isCancelled()) return Error::cancelled();
 
   progress.report(0.7, "Clustering matches (RANSAC affine)");
+  const cv::Mat detail = imageDetail(gray);
   std::mt19937 rng(o.seed);
   std::vector<bool> used(pairs.size(), false);
   const double thr2 = o.ransacThreshold * o.ransacThreshold;
@@ -270,10 +417,23 @@ Result<CopyMoveResult> detectCopyMove(const Image& image, const CopyMoveOptions&
     // a copy -- a copy is pixel-identical up to resampling, self-similar texture (wood grain, a braided rope
     // one braid further on) only alike; the mask is the larger region above minCorrelation.
     const double minArea = std::max(64.0, o.minRegionFraction * gray.total());
-    if (o.minRegionFraction > 0 &&
-        cv::countNonZero(verifiedSourceMask(gray, best, sourcePoints, minDist, o.acceptCorrelation)) < minArea)
-      continue;
-    const cv::Mat srcMask = verifiedSourceMask(gray, best, sourcePoints, minDist, o.minCorrelation);
+    if (o.minRegionFraction > 0 || o.maxLatticeAgreement < 1.0) {
+      const cv::Mat core = verifiedSourceMask(detail, best, sourcePoints, minDist, o.acceptCorrelation);
+      if (o.minRegionFraction > 0 && cv::countNonZero(core) < minArea) continue;
+      if (o.maxLatticeAgreement < 1.0 && cv::countNonZero(core) > 0) {
+        double lattice = latticeAgreement(detail, best, core, o.minCorrelation);
+        // A translation whose displacement lies on the lattice of the matched texture itself.
+        const bool translation = std::abs(best(0, 0) - 1) < 0.02 && std::abs(best(1, 1) - 1) < 0.02 &&
+                                 std::abs(best(0, 1)) < 0.02 && std::abs(best(1, 0)) < 0.02;
+        cv::Point2d v1, v2;
+        if (translation && regionLattice(detail, core, v1, v2) && onLattice({best(0, 2), best(1, 2)}, v1, v2)) lattice = 1.0;
+        if (lattice > o.maxLatticeAgreement) {
+          ++out.latticeRejected;
+          continue;
+        }
+      }
+    }
+    const cv::Mat srcMask = verifiedSourceMask(detail, best, sourcePoints, minDist, o.minCorrelation);
 
     CopyMoveCluster cluster;
     const int id = int(out.clusters.size()) + 1;

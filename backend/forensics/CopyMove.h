@@ -13,7 +13,9 @@
 // cluster, and a mask of the matched regions: densely verified after Pan & Lyu (2010) -- where the image's
 // fine detail correlates with itself under the cluster's transform (ZNCC > 0.7, 9x9), in the connected
 // regions holding the cluster's keypoints, plus that region mapped by the transform. A cluster counts only
-// if a core of it is near-identical (ZNCC > 0.9): self-similar texture is alike, a copy is the same pixels.
+// if a core of it is near-identical (ZNCC > 0.9): self-similar texture is alike, a copy is the same pixels;
+// and only if that core does not also repeat one step further and one step back under the same transform
+// (a periodic texture -- bricks, tiles, fabric -- is near-identical to itself at every lattice vector).
 
 #include <array>
 #include <string>
@@ -48,6 +50,11 @@ struct CopyMoveOptions {
   // acceptCorrelation; the mask is the region above minCorrelation.
   double acceptCorrelation = 0.9;
   double minCorrelation = 0.7;
+  // Periodic texture: a cluster is dropped when its transform A is explained by a repetition of the image
+  // itself -- more than this fraction of its near-identical core also correlates (> minCorrelation) one
+  // step further (x -> A A x) and one step back (x -> A^-1 x), as a lattice does and a single copy does not.
+  // 1: no lattice test.
+  double maxLatticeAgreement = 0.5;
 };
 
 struct CopyMoveCluster {
@@ -59,6 +66,7 @@ struct CopyMoveCluster {
 struct CopyMoveResult {
   int keypoints = 0;
   int matchedPairs = 0;      // after g2NN and the distance check, before clustering
+  int latticeRejected = 0;   // clusters dropped as a periodic texture's own repetition
   double detectionScale = 1; // detection pixels per input pixel
   std::vector<CopyMoveCluster> clusters;
   Polylines lines;

@@ -35,7 +35,8 @@ Result<std::vector<Layer>> CopyMoveTask::run(const sdk::TaskInput& input, const 
                           affine});
   }
   table.rows.push_back({"summary", std::to_string(r->matchedPairs) + " matched pairs of " +
-                                       std::to_string(r->keypoints) + " keypoints", "", "",
+                                       std::to_string(r->keypoints) + " keypoints",
+                        "lattice_rejected " + std::to_string(r->latticeRejected), "",
                         r->clusters.empty() ? "no copied region found" :
                                               std::to_string(r->clusters.size()) + " copied region(s)"});
   std::vector<Layer> layers;
