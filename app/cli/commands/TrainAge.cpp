@@ -245,7 +245,8 @@ int run() {
                                   : " The training images' own terms apply to these weights.");
     info.provenance = "loupe-cli train age --images " + fs::absolute(opt.images).string() + " (" + std::to_string(n) +
                       " faces with a feature vector of " + std::to_string(samples->size()) + " labelled images); " +
-                      "features: " + stats.settings + "; " + std::to_string(opt.epochs) + " epochs, batch " +
+                      "features: faceres 1024-d pooled features (package manifest sha256 " + stats.featureModelSha256.substr(0, 16) +
+                      "...), " + stats.settings + "; " + std::to_string(opt.epochs) + " epochs, batch " +
                       std::to_string(opt.batch) + ", AdamW " + f2(opt.lr, "%g") + ", weight decay " +
                       f2(opt.weightDecay, "%g") + ", ordinal (CORAL) term + " + f2(opt.contrastiveWeight, "%g") +
                       " x " + opt.loss + ", seed " + std::to_string(opt.seed) + ".";
