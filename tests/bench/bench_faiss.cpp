@@ -7,7 +7,7 @@
 // Data: clustered synthetic embeddings (1000 Gaussian centres + noise, seeded), the shape real embedding
 // sets have; queries are 1000 further draws from the same clusters, not stored vectors.
 // Usage: bench_faiss [--n 1000000] [--dims 128,256] [--queries 1000] [--hnsw-m 16] [--ef-construction 40]
-//                    [--no-peer] [--work DIR]
+//                    [--no-peer] [--no-hnsw] [--work DIR]
 #include <torch/types.h>
 
 #include <algorithm>
@@ -82,10 +82,11 @@ std::pair<double, double> singleQueryMs(index::EmbeddingStore& store, const torc
 }  // namespace
 
 int main(int argc, char** argv) {
+  std::setvbuf(stdout, nullptr, _IOLBF, 0);  // lines appear as they are measured, also in a log file
   int64_t n = 1000000, nq = 1000;
   std::vector<int64_t> dims = {128, 256};
   int hnswM = 16, efC = 40, singles = 200;
-  bool peer = true;
+  bool peer = true, hnsw = true;
   std::string work = (fs::temp_directory_path() / "loupe-bench-faiss").string();
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -95,6 +96,7 @@ int main(int argc, char** argv) {
     else if (a == "--hnsw-m") hnswM = std::stoi(next());
     else if (a == "--ef-construction") efC = std::stoi(next());
     else if (a == "--no-peer") peer = false;
+    else if (a == "--no-hnsw") hnsw = false;
     else if (a == "--work") work = next();
     else if (a == "--dims") {
       dims.clear();
@@ -137,10 +139,11 @@ int main(int argc, char** argv) {
     h.hnswM = hnswM;
     h.hnswEfConstruction = efC;
     t0 = Clock::now();
-    if (!store->buildIndex(h).ok()) return 1;
+    if (hnsw && !store->buildIndex(h).ok()) return 1;
     t1 = Clock::now();
-    std::printf("  HNSW (M %d, efConstruction %d) built in %.1f s\n", hnswM, efC, ms(t0, t1) / 1000);
+    if (hnsw) std::printf("  HNSW (M %d, efConstruction %d) built in %.1f s\n", hnswM, efC, ms(t0, t1) / 1000);
     for (int ef : {32, 64, 128, 256}) {
+      if (!hnsw) break;
       index::IndexOptions e = h;
       e.hnswEfSearch = ef;
       if (!store->setSearchOptions(e).ok()) return 1;
