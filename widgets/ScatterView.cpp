@@ -15,12 +15,15 @@
 #include <QPainter>
 #include <QPainterPath>
 #include <QSurfaceFormat>
+#include <QTimer>
 #include <QUrl>
 #include <QVector2D>
 #include <QWheelEvent>
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
+#include <random>
 
 #ifndef GL_PROGRAM_POINT_SIZE
 #define GL_PROGRAM_POINT_SIZE 0x8642
@@ -88,6 +91,7 @@ std::uint32_t toRgba8(QRgb c) {
 }
 
 constexpr QRgb kDefaultPointColor = 0xff4c72b0;
+constexpr std::int64_t kLodMinPoints = 50000;  // the level-of-detail subset never goes below this
 constexpr double kClickSlop = 4.0;  // pixels a press may move and still be a click
 
 }  // namespace
@@ -117,6 +121,7 @@ ScatterView::~ScatterView() {
   colorBuffer_.reset();
   selBuffer_.reset();
   selIndexBuffer_.reset();
+  lodIndexBuffer_.reset();
   program_.reset();
   doneCurrent();
 }
@@ -393,7 +398,10 @@ void ScatterView::initializeGL() {
   colorBuffer_ = std::make_unique<QOpenGLBuffer>(QOpenGLBuffer::VertexBuffer);
   selBuffer_ = std::make_unique<QOpenGLBuffer>(QOpenGLBuffer::VertexBuffer);
   selIndexBuffer_ = std::make_unique<QOpenGLBuffer>(QOpenGLBuffer::IndexBuffer);
-  for (QOpenGLBuffer* b : {posBuffer_.get(), colorBuffer_.get(), selBuffer_.get(), selIndexBuffer_.get()}) {
+  lodIndexBuffer_ = std::make_unique<QOpenGLBuffer>(QOpenGLBuffer::IndexBuffer);
+  lodBuiltFor_ = -1;
+  for (QOpenGLBuffer* b :
+       {posBuffer_.get(), colorBuffer_.get(), selBuffer_.get(), selIndexBuffer_.get(), lodIndexBuffer_.get()}) {
     b->create();
     b->setUsagePattern(QOpenGLBuffer::DynamicDraw);
   }
@@ -472,10 +480,40 @@ void ScatterView::paintGL() {
     program_->setUniformValue("alpha", alpha_);
     const bool anySelected = !selected_.empty();
     program_->setUniformValue("pass", anySelected ? 1 : 0);
-    glDrawArrays(GL_POINTS, 0, static_cast<GLsizei>(count()));
+    const std::int64_t n = count();
+    // Level of detail: during an interaction, when full frames are over budget, a random subset.
+    std::int64_t drawn = n;
+    if (interacting_ && fullFrameMs_ > budgetMs_ && n > kLodMinPoints)
+      drawn = std::clamp<std::int64_t>(static_cast<std::int64_t>(double(n) * budgetMs_ / fullFrameMs_), kLodMinPoints, n);
+    QElapsedTimer frameTimer;
+    frameTimer.start();
+    if (drawn < n) {
+      if (lodBuiltFor_ != n) {
+        std::vector<std::int32_t> order(static_cast<std::size_t>(n));
+        std::iota(order.begin(), order.end(), 0);
+        std::mt19937 rng(12345);
+        std::shuffle(order.begin(), order.end(), rng);
+        lodIndexBuffer_->bind();
+        lodIndexBuffer_->allocate(order.data(), static_cast<int>(order.size() * sizeof(std::int32_t)));
+        lodBuiltFor_ = n;
+      }
+      lodIndexBuffer_->bind();  // element array binding is VAO state: the selection's is restored below
+      glDrawElements(GL_POINTS, static_cast<GLsizei>(drawn), GL_UNSIGNED_INT, nullptr);
+      selIndexBuffer_->bind();
+    } else {
+      glDrawArrays(GL_POINTS, 0, static_cast<GLsizei>(n));
+    }
+    drawnLastFrame_ = drawn;
     if (anySelected) {
       program_->setUniformValue("pass", 2);
-      glDrawElements(GL_POINTS, static_cast<GLsizei>(selected_.size()), GL_UNSIGNED_INT, nullptr);
+      const auto selectedDrawn = std::min<std::int64_t>(static_cast<std::int64_t>(selected_.size()), drawn);
+      glDrawElements(GL_POINTS, static_cast<GLsizei>(selectedDrawn), GL_UNSIGNED_INT, nullptr);
+    }
+    if (drawn == n && n > kLodMinPoints) {
+      // The cost of a full frame decides the subset size of the next interaction (large sets only, so
+      // small plots never wait for the GPU here).
+      glFinish();
+      fullFrameMs_ = frameTimer.nsecsElapsed() / 1e6;
     }
     vao_->release();
     program_->release();
@@ -625,9 +663,23 @@ ScatterView::SelectionOp ScatterView::opFor(Qt::KeyboardModifiers modifiers) con
   return SelectionOp::Replace;
 }
 
+void ScatterView::beginInteraction() {
+  interacting_ = true;
+  if (!settleTimer_) {
+    settleTimer_ = new QTimer(this);
+    settleTimer_->setSingleShot(true);
+    connect(settleTimer_, &QTimer::timeout, this, [this] {
+      interacting_ = false;
+      if (drawnLastFrame_ < count()) update();  // the full set again
+    });
+  }
+  settleTimer_->start(200);
+}
+
 void ScatterView::wheelEvent(QWheelEvent* event) {
   const double steps = event->angleDelta().y() / 120.0;
   if (steps == 0.0) return;
+  beginInteraction();
   zoomAt(event->position(), std::pow(1.2, steps));
   event->accept();
 }
@@ -657,6 +709,7 @@ void ScatterView::mouseMoveEvent(QMouseEvent* event) {
     return;
   }
   if (QLineF(pos, pressPos_).length() > kClickSlop) moved_ = true;
+  if (moved_) beginInteraction();
   switch (drag_) {
     case Drag::Pan: panBy(pos - lastPos_); break;
     case Drag::Rectangle: update(); break;

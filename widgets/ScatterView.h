@@ -121,6 +121,19 @@ class ScatterView : public QOpenGLWidget, protected QOpenGLExtraFunctions {
   // Frames drawn so far (paintGL calls).
   std::int64_t framesDrawn() const { return frames_; }
 
+  // Level of detail while the user pans, zooms or draws a selection. When the last full frame took longer
+  // than the interaction budget (a software rasteriser drawing 1e6 points), frames drawn during the
+  // interaction show a fixed random subset sized to fit the budget (at least 50,000 points), and the full
+  // set is drawn again 200 ms after the last interaction. When full frames fit the budget (a GPU draws 1e6
+  // points in about a millisecond), nothing changes. Mouse and wheel handlers call beginInteraction().
+  void beginInteraction();
+  bool interacting() const { return interacting_; }
+  void setInteractionBudgetMs(double ms) { budgetMs_ = ms; }
+  double interactionBudgetMs() const { return budgetMs_; }
+  // Points drawn by the last frame, and the measured cost of the last full frame (ms; 0 before one).
+  std::int64_t pointsDrawnLastFrame() const { return drawnLastFrame_; }
+  double fullFrameMs() const { return fullFrameMs_; }
+
  Q_SIGNALS:
   void pointClicked(std::int32_t id);
   void hoveredChanged(std::int32_t id);
@@ -168,6 +181,15 @@ class ScatterView : public QOpenGLWidget, protected QOpenGLExtraFunctions {
   bool gles_ = false;
   QString glInfo_;
   std::int64_t frames_ = 0;
+
+  // Level of detail (see beginInteraction()): a random permutation of the point ids on the GPU.
+  std::unique_ptr<QOpenGLBuffer> lodIndexBuffer_;
+  std::int64_t lodBuiltFor_ = -1;
+  bool interacting_ = false;
+  class QTimer* settleTimer_ = nullptr;
+  double fullFrameMs_ = 0.0;
+  double budgetMs_ = 40.0;
+  std::int64_t drawnLastFrame_ = 0;
 
   QRgb background_ = 0xffffffff;
   float alpha_ = 0.8f;

@@ -312,6 +312,36 @@ class TestScatterView : public QObject {
     const QImage frame = view_->grabFramebuffer();
     QVERIFY(!near(pixelAt(frame, view_->dataToWidget({0, 0})), Qt::white));  // the dense centre is drawn
   }
+  // Level of detail: with full frames over the interaction budget, frames during a wheel zoom draw a random
+  // subset (never under 50,000 points) and the full set comes back 200 ms after the last event; with full
+  // frames inside the budget every point is drawn throughout.
+  void levelOfDetailWhileInteracting() {
+    show(640, 480);
+    const int n = 200000;
+    view_->setPositions(randomPoints(n, 5));
+    view_->setColors(std::vector<QRgb>(static_cast<std::size_t>(n), qRgb(0, 0, 255)));
+    view_->setInteractionBudgetMs(1e-6);  // every full frame is over this budget
+    view_->renderNow();
+    QCOMPARE(view_->pointsDrawnLastFrame(), std::int64_t(n));
+    QVERIFY(view_->fullFrameMs() > 0.0);
+    const QPointF at(320, 240);
+    QWheelEvent wheel(at, view_->mapToGlobal(at), QPoint(), QPoint(0, 120), Qt::NoButton, Qt::NoModifier, Qt::NoScrollPhase, false);
+    QApplication::sendEvent(view_.get(), &wheel);
+    QVERIFY(view_->interacting());
+    view_->renderNow();
+    QCOMPARE(view_->pointsDrawnLastFrame(), std::int64_t(50000));
+    const QImage frame = view_->grabFramebuffer();
+    QVERIFY(!near(pixelAt(frame, view_->dataToWidget({0, 0})), Qt::white));  // the subset still shows the centre
+    QTRY_VERIFY_WITH_TIMEOUT(!view_->interacting(), 2000);
+    view_->renderNow();
+    QCOMPARE(view_->pointsDrawnLastFrame(), std::int64_t(n));
+
+    view_->setInteractionBudgetMs(1e9);  // a fast renderer: no subset
+    QApplication::sendEvent(view_.get(), &wheel);
+    QVERIFY(view_->interacting());
+    view_->renderNow();
+    QCOMPARE(view_->pointsDrawnLastFrame(), std::int64_t(n));
+  }
 };
 
 QTEST_MAIN(TestScatterView)
