@@ -103,25 +103,6 @@ Result<EmbeddingCnnConfig> parseEmbeddingCnnArchitecture(const std::string& text
 
 namespace {
 
-Result<void> writeAtomically(const fs::path& target, const std::function<bool(const std::string&)>& write) {
-  const fs::path tmp = target.string() + ".partial";
-  if (!write(tmp.string())) {
-    std::error_code ec;
-    fs::remove(tmp, ec);
-    return Error{ErrorCode::Io, "Cannot write " + target.string()};
-  }
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) return Error{ErrorCode::Io, "Cannot rename " + tmp.string() + " to " + target.filename().string() + ": " + ec.message()};
-  return {};
-}
-
-bool writeText(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  return bool(out);
-}
 
 json inputJson(const InputSpec& in) {
   json size = {{"policy", "any"}};
@@ -135,22 +116,37 @@ json inputJson(const InputSpec& in) {
 
 }  // namespace
 
+Result<void> writeFileAtomically(const std::string& target, const std::function<bool(const std::string&)>& write) {
+  const std::string tmp = target + ".partial";
+  if (!write(tmp)) {
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    return Error{ErrorCode::Io, "Cannot write " + target};
+  }
+  std::error_code ec;
+  fs::rename(tmp, target, ec);
+  if (ec) return Error{ErrorCode::Io, "Cannot rename " + tmp + " to " + fs::path(target).filename().string() + ": " + ec.message()};
+  return {};
+}
+
+Result<void> writeTextFileAtomically(const std::string& target, const std::string& text) {
+  return writeFileAtomically(target, [&](const std::string& tmp) {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    return bool(out);
+  });
+}
+
 Result<void> saveEmbeddingCnnPackage(EmbeddingCnn& model, const NativePackageInfo& info, const std::string& folder) {
   std::error_code ec;
   fs::create_directories(folder, ec);
   if (!fs::is_directory(folder, ec)) return Error{ErrorCode::Io, "Cannot create the package folder " + folder};
   const fs::path dir(folder);
-  auto weights = writeAtomically(dir / "model.pt", [&](const std::string& tmp) {
-    try {
-      torch::save(model, tmp);
-      return true;
-    } catch (const c10::Error&) {
-      return false;
-    }
-  });
+  auto weights = saveModuleAtomically(model, (dir / "model.pt").string());
   if (!weights) return weights.error();
   const std::string arch = embeddingCnnArchitectureJson(model->config());
-  if (auto ok = writeAtomically(dir / kNativeArchitectureFile, [&](const std::string& tmp) { return writeText(tmp, arch); }); !ok)
+  if (auto ok = writeTextFileAtomically((dir / kNativeArchitectureFile).string(), arch); !ok)
     return ok.error();
   json files = json::object();
   for (const char* name : {"model.pt", kNativeArchitectureFile}) {
@@ -167,7 +163,7 @@ Result<void> saveEmbeddingCnnPackage(EmbeddingCnn& model, const NativePackageInf
   if (!info.citation.empty()) manifest["citation"] = info.citation;
   if (!info.description.empty()) manifest["description"] = info.description;
   const std::string text = manifest.dump(2) + "\n";
-  return writeAtomically(dir / kModelManifestName, [&](const std::string& tmp) { return writeText(tmp, text); });
+  return writeTextFileAtomically((dir / kModelManifestName).string(), text);
 }
 
 torch::Tensor NativeEmbedder::preprocess(const torch::Tensor& images) const {

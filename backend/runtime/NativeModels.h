@@ -11,6 +11,7 @@
 
 #include <torch/torch.h>
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -21,6 +22,24 @@ namespace loupe::runtime {
 
 constexpr const char* kEmbeddingCnnArchitecture = "loupe.embedding_cnn";
 constexpr const char* kNativeArchitectureFile = "architecture.json";
+
+// Package files are written through a temporary name and renamed into place, so a crash never leaves a
+// half-written file under its final name. `write` writes the temporary path and says whether it worked.
+// Every native package writer (embedding CNN, forgery extractor, age head) uses these.
+Result<void> writeFileAtomically(const std::string& target, const std::function<bool(const std::string&)>& write);
+Result<void> writeTextFileAtomically(const std::string& target, const std::string& text);
+// A module's weights through torch::save (a ModuleHolder such as EmbeddingCnn, or a module).
+template <class Module>
+Result<void> saveModuleAtomically(Module& module, const std::string& target) {
+  return writeFileAtomically(target, [&](const std::string& tmp) {
+    try {
+      torch::save(module, tmp);
+      return true;
+    } catch (const c10::Error&) {
+      return false;
+    }
+  });
+}
 
 struct EmbeddingCnnConfig {
   int inChannels = 1;

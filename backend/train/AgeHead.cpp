@@ -11,6 +11,7 @@
 #include <sstream>
 
 #include "core/Sha256.h"
+#include "runtime/NativeModels.h"
 
 namespace loupe::train {
 namespace fs = std::filesystem;
@@ -187,25 +188,6 @@ Result<AgeHeadConfig> parseArchitecture(const json& j) {
   return c;
 }
 
-Result<void> writeAtomically(const fs::path& target, const std::function<bool(const std::string&)>& write) {
-  const fs::path tmp = target.string() + ".partial";
-  if (!write(tmp.string())) {
-    std::error_code ec;
-    fs::remove(tmp, ec);
-    return Error{ErrorCode::Io, "Cannot write " + target.string()};
-  }
-  std::error_code ec;
-  fs::rename(tmp, target, ec);
-  if (ec) return Error{ErrorCode::Io, "Cannot rename " + tmp.string() + " to " + target.filename().string() + ": " + ec.message()};
-  return {};
-}
-
-bool writeText(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  return bool(out);
-}
 }  // namespace
 
 Result<AgeHeadConfig> parseAgeHeadArchitecture(const std::string& text) {
@@ -233,21 +215,14 @@ Result<void> saveAgeHeadPackage(AgeHead& head, const AgeHeadPackageInfo& info, c
     auto srcB = head->named_buffers(), dstB = cpu->named_buffers();
     for (auto& b : srcB) dstB[b.key()].copy_(b.value().to(torch::kCPU));
   }
-  auto weights = writeAtomically(dir / "model.pt", [&](const std::string& tmp) {
-    try {
-      torch::save(cpu, tmp);
-      return true;
-    } catch (const c10::Error&) {
-      return false;
-    }
-  });
+  auto weights = runtime::saveModuleAtomically(cpu, (dir / "model.pt").string());
   if (!weights) return weights.error();
   json arch = json::parse(ageHeadArchitectureJson(c));
   arch["feature_model"] = info.featureModel;
   if (!info.featureModelSha256.empty()) arch["feature_model_sha256"] = info.featureModelSha256;
   if (!info.featureSettings.empty()) arch["feature_settings"] = info.featureSettings;
   const std::string archText = arch.dump(2) + "\n";
-  if (auto ok = writeAtomically(dir / "architecture.json", [&](const std::string& tmp) { return writeText(tmp, archText); }); !ok)
+  if (auto ok = runtime::writeTextFileAtomically((dir / "architecture.json").string(), archText); !ok)
     return ok.error();
   json files = json::object();
   for (const char* name : {"model.pt", "architecture.json"}) {
@@ -271,7 +246,7 @@ Result<void> saveAgeHeadPackage(AgeHead& head, const AgeHeadPackageInfo& info, c
   if (!info.citation.empty()) manifest["citation"] = info.citation;
   if (!info.description.empty()) manifest["description"] = info.description;
   const std::string text = manifest.dump(2) + "\n";
-  return writeAtomically(dir / runtime::kModelManifestName, [&](const std::string& tmp) { return writeText(tmp, text); });
+  return runtime::writeTextFileAtomically((dir / runtime::kModelManifestName).string(), text);
 }
 
 Result<LoadedAgeHead> loadAgeHeadPackage(const std::string& folder, const torch::Device& device) {

@@ -38,24 +38,6 @@ torch::Tensor srmKernels() {
   return k;
 }
 
-Result<void> writeAtomically(const fs::path& target, const std::function<bool(const std::string&)>& write) {
-  const fs::path tmp = target.string() + ".partial";
-  std::error_code ec;
-  if (!write(tmp.string())) {
-    fs::remove(tmp, ec);
-    return Error{ErrorCode::Io, "Cannot write " + target.string()};
-  }
-  fs::rename(tmp, target, ec);
-  if (ec) return Error{ErrorCode::Io, "Cannot rename " + tmp.string() + " to " + target.filename().string() + ": " + ec.message()};
-  return {};
-}
-
-bool writeText(const std::string& path, const std::string& text) {
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  out << text;
-  out.close();
-  return bool(out);
-}
 
 class ForgeryFcnModel final : public runtime::Model {
  public:
@@ -141,24 +123,17 @@ Result<void> saveForgeryFcnPackage(ForgeryFcn& model, const ForgeryPackageInfo& 
   fs::create_directories(folder, ec);
   if (!fs::is_directory(folder, ec)) return Error{ErrorCode::Io, "Cannot create the package folder " + folder};
   const fs::path dir(folder);
-  auto weights = writeAtomically(dir / "model.pt", [&](const std::string& tmp) {
-    try {
-      torch::save(model, tmp);
-      return true;
-    } catch (const c10::Error&) {
-      return false;
-    }
-  });
+  auto weights = runtime::saveModuleAtomically(model, (dir / "model.pt").string());
   if (!weights) return weights.error();
   const std::string arch = forgeryFcnArchitectureJson(model->config());
-  if (auto ok = writeAtomically(dir / runtime::kNativeArchitectureFile, [&](const std::string& tmp) { return writeText(tmp, arch); }); !ok)
+  if (auto ok = runtime::writeTextFileAtomically((dir / runtime::kNativeArchitectureFile).string(), arch); !ok)
     return ok.error();
   std::vector<std::string> names = {"model.pt", runtime::kNativeArchitectureFile};
   for (const auto& [name, content] : info.extraFiles) {
     if (name.empty() || name.find('/') != std::string::npos || name == "model.pt" || name == runtime::kModelManifestName ||
         name == runtime::kNativeArchitectureFile)
       return Error{ErrorCode::InvalidArgument, "Package file name '" + name + "' is not allowed"};
-    if (auto ok = writeAtomically(dir / name, [&](const std::string& tmp) { return writeText(tmp, content); }); !ok) return ok.error();
+    if (auto ok = runtime::writeTextFileAtomically((dir / name).string(), content); !ok) return ok.error();
     names.push_back(name);
   }
   json files = json::object();
@@ -178,7 +153,7 @@ Result<void> saveForgeryFcnPackage(ForgeryFcn& model, const ForgeryPackageInfo& 
   if (!info.citation.empty()) manifest["citation"] = info.citation;
   if (!info.description.empty()) manifest["description"] = info.description;
   const std::string text = manifest.dump(2) + "\n";
-  return writeAtomically(dir / runtime::kModelManifestName, [&](const std::string& tmp) { return writeText(tmp, text); });
+  return runtime::writeTextFileAtomically((dir / runtime::kModelManifestName).string(), text);
 }
 
 Result<ForgeryFcn> loadForgeryFcnPackage(const runtime::ModelPackage& package, const torch::Device& device) {
