@@ -41,8 +41,8 @@ inline Result<std::string> resolveModelPackage(const std::string& model) {
 
 class ImageEmbedder {
  public:
-  static Result<ImageEmbedder> open(const std::string& model, const std::string& deviceText, int batchSize) {
-    auto folder = resolveModelPackage(model);
+  static Result<ImageEmbedder> open(const std::string& modelName, const std::string& deviceText, int batchSize) {
+    auto folder = resolveModelPackage(modelName);
     if (!folder) return folder.error();
     const std::string packageFolder = *folder;
     auto request = DeviceRequest::parse(deviceText);
