@@ -261,8 +261,12 @@ void EmbeddingWindow::fillColorCombo() {
   colorCombo_->addItem(tr("Clusters: k-means on the vectors"), QString::fromLatin1(kClusterKeys[0]));
   colorCombo_->addItem(tr("Clusters: k-means on the layout"), QString::fromLatin1(kClusterKeys[1]));
   colorCombo_->addItem(tr("Clusters: HDBSCAN on the layout"), QString::fromLatin1(kClusterKeys[2]));
-  const int label = colorCombo_->findData(set_->labelColumn());
-  colorCombo_->setCurrentIndex(set_->labelColumn().isEmpty() || label < 0 ? 0 : label);
+  // Default colouring: the label column; else the truth or prediction a collection is usually explored by
+  // (e.g. the face stores of `loupe-cli eval age --features-out`: true age, else predicted age).
+  int pick = set_->labelColumn().isEmpty() ? -1 : colorCombo_->findData(set_->labelColumn());
+  for (const char* name : {"true_age", "age", "predicted_age"})
+    if (pick < 0) pick = colorCombo_->findData(QString::fromLatin1(name));
+  colorCombo_->setCurrentIndex(pick < 0 ? 0 : pick);
 }
 
 QString EmbeddingWindow::colorKey() const { return colorCombo_->currentData().toString(); }
