@@ -10,6 +10,7 @@
 //    header, an empty .jpg and a text file named .png: all three skipped with a count and reasons, the rest embedded with a native package made here
 //    (seeded, untrained EmbeddingCnn); `neighbours --image` on one of the photos finds that photo first
 //    with cosine similarity 1.
+#include "../support/CliRun.h"
 #include <QtTest>
 
 #include <QJsonArray>
@@ -31,20 +32,8 @@
 using namespace loupe;
 
 namespace {
-struct Run {
-  int exitCode = -1;
-  QString out, err;
-};
-Run cli(const QStringList& args) {
-  QProcess p;
-  p.start(QStringLiteral(LOUPE_BINARY_DIR "/bin/loupe-cli"), args);
-  Run r;
-  if (!p.waitForFinished(240000)) return r;
-  r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;
-  r.out = QString::fromUtf8(p.readAllStandardOutput());
-  r.err = QString::fromUtf8(p.readAllStandardError());
-  return r;
-}
+using Run = loupe::test::CliRun;
+Run cli(const QStringList& args) { return loupe::test::runCli(args, 240000); }
 torch::Tensor clustered(int64_t n, int64_t d, uint64_t seed) {
   auto gen = at::detail::createCPUGenerator(seed);
   auto centres = at::randn({6, d}, gen);

@@ -4,6 +4,7 @@
 // nothing), the package (and its tamper check), the embedding-view store (vectors.f32 checked against the
 // --features CSV written by the other code path), and bad input with the documented exit codes.
 
+#include "../support/CliRun.h"
 #include <QDir>
 #include <QFile>
 #include <QJsonDocument>
@@ -14,21 +15,8 @@
 #include <cstring>
 
 namespace {
-struct Run {
-  int exitCode = -1;
-  QString out, err;
-};
-
-Run cli(const QStringList& args) {
-  QProcess p;
-  p.start(QStringLiteral(LOUPE_BINARY_DIR "/bin/loupe-cli"), args);
-  Run r;
-  if (!p.waitForFinished(600000)) return r;
-  r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;  // -2: crashed
-  r.out = QString::fromUtf8(p.readAllStandardOutput());
-  r.err = QString::fromUtf8(p.readAllStandardError());
-  return r;
-}
+using Run = loupe::test::CliRun;
+Run cli(const QStringList& args) { return loupe::test::runCli(args, 600000); }
 
 bool modelsInstalled() {
   return QFile::exists(QDir::homePath() + "/.local/share/loupe/models/faceres/loupe-model.json");

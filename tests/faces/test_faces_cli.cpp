@@ -2,6 +2,7 @@
 // scripts/setup has not installed them), documented exit codes. astronaut.png holds one face (a woman,
 // face centre about (225, 125), located by eye); rocket.jpg holds none.
 
+#include "../support/CliRun.h"
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
@@ -13,21 +14,8 @@
 #include "TestFiles.h"
 
 namespace {
-struct Run {
-  int exitCode = -1;
-  QString out, err;
-};
-
-Run cli(const QStringList& args) {
-  QProcess p;
-  p.start(QStringLiteral(LOUPE_BINARY_DIR "/bin/loupe-cli"), args);
-  Run r;
-  if (!p.waitForFinished(300000)) return r;
-  r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;  // -2: crashed
-  r.out = QString::fromUtf8(p.readAllStandardOutput());
-  r.err = QString::fromUtf8(p.readAllStandardError());
-  return r;
-}
+using Run = loupe::test::CliRun;
+Run cli(const QStringList& args) { return loupe::test::runCli(args, 300000); }
 
 bool modelsInstalled() {
   return QFile::exists(QDir::homePath() + "/.local/share/loupe/models/blazeface/loupe-model.json") &&

@@ -2,6 +2,7 @@
 // (made here) becomes a store (`loupe-cli embed`), each method writes one CSV row per embedding with the
 // metadata, the blobs keep 10-NN label accuracy 1.0 in the written 2-D coordinates, the same seed writes the
 // same file, and an unknown method lists both.
+#include "../support/CliRun.h"
 #include <QtTest>
 
 #include <QFile>
@@ -17,20 +18,8 @@
 using namespace loupe;
 
 namespace {
-struct Run {
-  int exitCode = -1;
-  QString out, err;
-};
-Run cli(const QStringList& args) {
-  QProcess p;
-  p.start(QStringLiteral(LOUPE_BINARY_DIR "/bin/loupe-cli"), args);
-  Run r;
-  if (!p.waitForFinished(240000)) return r;
-  r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;
-  r.out = QString::fromUtf8(p.readAllStandardOutput());
-  r.err = QString::fromUtf8(p.readAllStandardError());
-  return r;
-}
+using Run = loupe::test::CliRun;
+Run cli(const QStringList& args) { return loupe::test::runCli(args, 240000); }
 }  // namespace
 
 class TestProjectCli : public QObject {

@@ -1,5 +1,6 @@
 // loupe-cli train embeddings / eval embeddings end to end: the real binary on a small MNIST-style IDX folder
 // written here (stripe classes), the package it writes, the documented exit codes for bad input and usage.
+#include "../support/CliRun.h"
 #include <QtTest>
 
 #include <QProcess>
@@ -9,20 +10,8 @@
 #include <random>
 
 namespace {
-struct Run {
-  int exitCode = -1;
-  QString out, err;
-};
-Run cli(const QStringList& args) {
-  QProcess p;
-  p.start(QStringLiteral(LOUPE_BINARY_DIR "/bin/loupe-cli"), args);
-  Run r;
-  if (!p.waitForFinished(240000)) return r;
-  r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;
-  r.out = QString::fromUtf8(p.readAllStandardOutput());
-  r.err = QString::fromUtf8(p.readAllStandardError());
-  return r;
-}
+using Run = loupe::test::CliRun;
+Run cli(const QStringList& args) { return loupe::test::runCli(args, 240000); }
 
 void writeIdx(const QString& path, const std::vector<uint32_t>& dims, const std::vector<uint8_t>& values) {
   std::ofstream f(path.toStdString(), std::ios::binary);
