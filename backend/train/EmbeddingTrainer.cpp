@@ -1,4 +1,5 @@
 #include "EmbeddingTrainer.h"
+#include "train/Schedule.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
@@ -182,9 +183,7 @@ Result<TrainResult> trainEmbeddingCnn(const ImageSet& data, const TrainOptions& 
   if (perEpoch < 1) return Error{ErrorCode::InvalidArgument, "The batch size exceeds the number of images"};
   const int64_t totalSteps = int64_t(o.epochs) * perEpoch;
   auto setLr = [&](int64_t step) {
-    double lr = o.learningRate;
-    if (step < o.warmupSteps) lr *= double(step + 1) / double(o.warmupSteps);
-    else lr *= 0.5 * (1 + std::cos(M_PI * double(step - o.warmupSteps) / double(std::max<int64_t>(1, totalSteps - o.warmupSteps))));
+    const double lr = warmupCosineLr(o.learningRate, step, o.warmupSteps, totalSteps);
     for (auto& g : opt->param_groups()) g.options().set_lr(lr);
   };
 

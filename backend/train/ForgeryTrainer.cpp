@@ -1,4 +1,5 @@
 #include "ForgeryTrainer.h"
+#include "train/Schedule.h"
 
 #include <torch/torch.h>
 
@@ -121,9 +122,7 @@ Result<ForgeryTrainResult> trainForgeryExtractor(const SpliceSynth& data, const 
   }
   const int64_t totalSteps = int64_t(o.epochs) * o.stepsPerEpoch;
   auto setLr = [&](int64_t step) {
-    double lr = o.learningRate;
-    if (step < o.warmupSteps) lr *= double(step + 1) / double(o.warmupSteps);
-    else lr *= 0.5 * (1 + std::cos(M_PI * double(step - o.warmupSteps) / double(std::max<int64_t>(1, totalSteps - o.warmupSteps))));
+    const double lr = warmupCosineLr(o.learningRate, step, o.warmupSteps, totalSteps);
     for (auto& g : opt.param_groups()) g.options().set_lr(lr);
   };
 
