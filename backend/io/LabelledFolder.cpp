@@ -368,7 +368,7 @@ Result<LabelledFolder> loadLabelledFolder(const std::string& folder, const Label
   }
   if (anyChosen && d.heldOut.empty()) {
     std::ostringstream s;
-    s << o.valFraction * 100 << "% of every class held out (seed " << o.seed << ")";
+    s << o.valFraction * 100 << "% of every class (seed " << o.seed << ")";
     d.heldOut = s.str();
   } else if (d.heldOut.empty()) {
     d.heldOut = "the CSV's split column";

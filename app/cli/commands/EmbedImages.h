@@ -1,7 +1,7 @@
 #pragma once
 // Shared by `loupe-cli embed` and `loupe-cli neighbours --image`: one embedder for image files, whatever
 // the package format. Native packages (Loupe's own EmbeddingCnn) get the image converted to the package's
-// channels (luma 0.299/0.587/0.114 for grey) and resized (bilinear, antialiased) to its fixed input size;
+// channels and fixed input size by io::modelInputU8 (luma 0.299/0.587/0.114, antialiased bilinear), as training did;
 // other packages (TorchScript, ONNX) run through runtime::ImageModel, which applies the package's own
 // preprocessing, and their first output of kind "embedding" is used. Files that cannot be decoded are
 // skipped with their reason, never fatal.
@@ -17,6 +17,7 @@
 #include "core/Device.h"
 #include "core/TensorConvert.h"
 #include "io/ImageReader.h"
+#include "io/LabelledFolder.h"
 #include "runtime/ImageModel.h"
 #include "runtime/ModelPackage.h"
 #include "runtime/NativeModels.h"
@@ -114,31 +115,12 @@ class ImageEmbedder {
   }
 
  private:
-  // uint8 [1, C, H, W] at the package's fixed size and channel count.
+  // uint8 [1, C, H, W] at the package's fixed size and channel count (the conversion training used).
   Result<torch::Tensor> nativeInput(const Image& image) const {
-    TensorSpec spec;
-    spec.scale = 1.f;
-    auto t = imageToTensor(image.toU8(), spec);  // [1, C, H, W], 0..255, RGB order
-    if (!t) return t.error();
-    torch::Tensor x = *t;
-    if (x.size(1) == 4) x = x.narrow(1, 0, 3);  // alpha dropped
-    const int want = native_->model->config().inChannels;
-    if (want == 1 && x.size(1) == 3) {
-      x = (x.select(1, 0) * 0.299f + x.select(1, 1) * 0.587f + x.select(1, 2) * 0.114f).unsqueeze(1);
-    } else if (want == 3 && x.size(1) == 1) {
-      x = x.expand({1, 3, x.size(2), x.size(3)});
-    } else if (x.size(1) != want) {
-      return Error(ErrorCode::InvalidArgument, "the image has " + std::to_string(x.size(1)) + " channels, the model takes " +
-                                                   std::to_string(want));
-    }
     const auto& size = package_.input.size;
     if (size.kind != runtime::SizePolicy::Kind::Fixed || size.width < 1 || size.height < 1)
       return Error(ErrorCode::ModelError, package_.id + ": a native package needs a fixed input size (input.size) to embed image files");
-    const int w = size.width, h = size.height;
-    if (x.size(2) != h || x.size(3) != w)
-      x = torch::nn::functional::interpolate(
-          x, torch::nn::functional::InterpolateFuncOptions().size(std::vector<int64_t>{h, w}).mode(torch::kBilinear).align_corners(false).antialias(true));
-    return x.round().clamp(0, 255).to(torch::kUInt8).contiguous();
+    return io::modelInputU8(image, native_->model->config().inChannels, size.width, size.height);
   }
 
   runtime::ModelPackage package_;
