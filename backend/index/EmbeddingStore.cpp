@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
+#include <map>
 #include <cmath>
 #include <ctime>
 #include <filesystem>
@@ -16,6 +18,7 @@
 #include <sstream>
 
 #include "Csv.h"
+#include "ExactScan.h"
 #include "core/Sha256.h"
 
 namespace loupe::index {
@@ -97,8 +100,54 @@ Result<void> writeBytes(const fs::path& path, const void* data, std::size_t size
 }
 
 json optionsJson(const IndexOptions& o) {
-  return {{"hnsw_m", o.hnswM},     {"hnsw_ef_construction", o.hnswEfConstruction}, {"hnsw_ef_search", o.hnswEfSearch},
-          {"ivf_lists", o.ivfLists}, {"ivf_probe", o.ivfProbe},                     {"seed", o.seed}};
+  return {{"hnsw_m", o.hnswM},
+          {"hnsw_ef_construction", o.hnswEfConstruction},
+          {"hnsw_ef_search", o.hnswEfSearch},
+          {"ivf_lists", o.ivfLists},
+          {"ivf_probe", o.ivfProbe},
+          {"seed", o.seed},
+          {"target_recall", o.targetRecall},
+          {"recall_k", o.recallK},
+          {"calibration_queries", o.calibrationQueries},
+          {"max_ef_search", o.maxEfSearch}};
+}
+
+json calibrationJson(const SearchCalibration& c) {
+  return {{"parameter", c.parameter},       {"value", c.value},         {"target_recall", c.targetRecall},
+          {"recall", c.recall},             {"recall_lower_bound", c.recallLowerBound},
+          {"reached", c.reached},           {"k", c.k},                 {"queries", c.queries},
+          {"seed", c.seed},                 {"evaluations", c.evaluations}, {"seconds", c.seconds}};
+}
+
+SearchCalibration readCalibration(const json& j) {
+  SearchCalibration c;
+  c.parameter = j.at("parameter").get<std::string>();
+  c.value = j.at("value").get<int>();
+  c.targetRecall = j.at("target_recall").get<double>();
+  c.recall = j.at("recall").get<double>();
+  c.recallLowerBound = j.value("recall_lower_bound", c.recall);
+  c.reached = j.at("reached").get<bool>();
+  c.k = j.value("k", 10);
+  c.queries = j.value("queries", 0);
+  c.seed = j.value("seed", std::uint64_t(0));
+  c.evaluations = j.value("evaluations", 0);
+  c.seconds = j.value("seconds", 0.0);
+  c.done = true;
+  return c;
+}
+
+// `count` distinct rows of 0 .. n-1 drawn with `seed` (partial Fisher-Yates), in draw order.
+std::vector<std::int64_t> sampleRows(std::int64_t n, std::int64_t count, std::uint64_t seed) {
+  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937_64 rng(seed);
+  count = std::min(count, n);
+  for (std::int64_t i = 0; i < count; ++i) {
+    std::uniform_int_distribution<std::int64_t> pick(i, n - 1);
+    std::swap(order[std::size_t(i)], order[std::size_t(pick(rng))]);
+  }
+  order.resize(std::size_t(count));
+  return order;
 }
 
 void readOptions(const json& j, IndexOptions& o) {
@@ -108,6 +157,10 @@ void readOptions(const json& j, IndexOptions& o) {
   o.ivfLists = j.value("ivf_lists", o.ivfLists);
   o.ivfProbe = j.value("ivf_probe", o.ivfProbe);
   o.seed = j.value("seed", o.seed);
+  o.targetRecall = j.value("target_recall", 0.0);  // stores written before calibration existed: none
+  o.recallK = j.value("recall_k", o.recallK);
+  o.calibrationQueries = j.value("calibration_queries", o.calibrationQueries);
+  o.maxEfSearch = j.value("max_ef_search", o.maxEfSearch);
 }
 
 }  // namespace
@@ -148,6 +201,8 @@ Result<void> EmbeddingStore::setSearchOptions(const IndexOptions& options) {
     return Error(ErrorCode::InvalidArgument, "efSearch and the IVF probe count must be at least 1");
   d_->manifest.indexOptions.hnswEfSearch = options.hnswEfSearch;
   d_->manifest.indexOptions.ivfProbe = options.ivfProbe;
+  d_->manifest.indexOptions.targetRecall = 0.0;
+  d_->manifest.calibration = {};
   d_->applySearchParameters();
   return {};
 }
@@ -181,12 +236,16 @@ Result<EmbeddingStore> EmbeddingStore::create(torch::Tensor vectors, MetaTable m
 Result<void> EmbeddingStore::buildIndex(const IndexOptions& options, const CancelToken& cancel, Progress progress) {
   auto& d = *d_;
   if (!d.vectors.defined()) return Error(ErrorCode::InvalidArgument, "the store holds no vectors");
+  if (options.targetRecall < 0.0 || options.targetRecall > 1.0)
+    return Error(ErrorCode::InvalidArgument, "the target recall must be between 0 (no calibration) and 1");
   const std::int64_t n = d.manifest.count;
   const int dim = static_cast<int>(d.manifest.dim);
   IndexKind kind = options.kind;
   if (kind == IndexKind::Auto) kind = n <= options.flatMaxRows ? IndexKind::Flat : IndexKind::Hnsw;
   IndexOptions used = options;
   used.kind = kind;
+  const bool calibrate = kind != IndexKind::Flat && used.targetRecall > 0.0 && n >= 2;
+  Progress buildProgress = progress.slice(0.0, calibrate ? 0.85 : 1.0);
   const torch::Tensor x = normalisedRows(d.vectors);
   const float* xp = x.data_ptr<float>();
   try {
@@ -214,17 +273,10 @@ Result<void> EmbeddingStore::buildIndex(const IndexOptions& options, const Cance
       ivf->cp.spherical = true;  // centroids on the unit sphere: k-means for cosine similarity
       // Training sample: up to 256 vectors per list, drawn with the seed (faiss would subsample the same way).
       const std::int64_t sample = std::min<std::int64_t>(n, lists * 256);
-      std::vector<std::int64_t> order(static_cast<std::size_t>(n));
-      std::iota(order.begin(), order.end(), 0);
-      std::mt19937_64 rng(used.seed);
-      for (std::int64_t i = 0; i < sample; ++i) {
-        std::uniform_int_distribution<std::int64_t> pick(i, n - 1);
-        std::swap(order[std::size_t(i)], order[std::size_t(pick(rng))]);
-      }
-      order.resize(std::size_t(sample));
+      auto order = sampleRows(n, sample, used.seed);
       auto rows = torch::from_blob(order.data(), {sample}, torch::kInt64);
       auto train = x.index_select(0, rows).contiguous();
-      progress.report(0.0, "training the IVF quantizer (" + std::to_string(lists) + " lists)");
+      buildProgress.report(0.0, "training the IVF quantizer (" + std::to_string(lists) + " lists)");
       if (cancel.isCancelled()) return Error::cancelled();
       ivf->train(sample, train.data_ptr<float>());
       addBegin = 0.3;
@@ -236,7 +288,7 @@ Result<void> EmbeddingStore::buildIndex(const IndexOptions& options, const Cance
       if (cancel.isCancelled()) return Error::cancelled();
       const std::int64_t m = std::min(chunk, n - b);
       index->add(m, xp + b * dim);
-      progress.report(addBegin + (1.0 - addBegin) * double(b + m) / double(n),
+      buildProgress.report(addBegin + (1.0 - addBegin) * double(b + m) / double(n),
                       std::string("adding vectors to the ") + indexKindName(kind) + " index");
     }
     d.index = std::move(index);
@@ -250,8 +302,170 @@ Result<void> EmbeddingStore::buildIndex(const IndexOptions& options, const Cance
   d.manifest.indexVectorsSha256 = d.manifest.vectorsSha256;
   d.manifest.indexFile.clear();
   d.manifest.indexSha256.clear();
+  d.manifest.calibration = {};
   d.applySearchParameters();
+  if (calibrate) {
+    auto c = calibrateSearch(used, cancel, progress.slice(0.85, 1.0));
+    if (!c) return c.error();
+  }
   return {};
+}
+
+Result<SearchCalibration> EmbeddingStore::calibrateSearch(const IndexOptions& options, const CancelToken& cancel,
+                                                          Progress progress) {
+  auto& d = *d_;
+  if (!d.index) return Error(ErrorCode::InvalidArgument, "the store has no index to calibrate; build one first");
+  if (!(options.targetRecall > 0.0 && options.targetRecall <= 1.0))
+    return Error(ErrorCode::InvalidArgument, "the target recall must be in (0, 1], e.g. 0.95");
+  if (options.recallK < 1 || options.calibrationQueries < 1)
+    return Error(ErrorCode::InvalidArgument, "calibration needs k >= 1 and at least one query");
+  const auto t0 = std::chrono::steady_clock::now();
+  const std::int64_t n = d.manifest.count, dim = d.manifest.dim;
+  SearchCalibration c;
+  c.targetRecall = options.targetRecall;
+  c.seed = options.seed;
+  if (d.kind == IndexKind::Flat) {  // exact: nothing to choose
+    c.parameter = "exact";
+    c.recall = c.recallLowerBound = 1.0;
+    c.reached = c.done = true;
+    c.k = options.recallK;
+    return c;
+  }
+  if (n < 2) return Error(ErrorCode::InvalidArgument, "recall calibration needs at least 2 stored vectors");
+  auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(d.index.get());
+  auto* ivf = dynamic_cast<faiss::IndexIVF*>(d.index.get());
+  if (!hnsw && !ivf) return Error(ErrorCode::Internal, "recall calibration: unexpected index type");
+  const std::int64_t k = std::min<std::int64_t>(options.recallK, n - 1);
+  const std::int64_t nq = std::min<std::int64_t>(options.calibrationQueries, n);
+  c.k = int(k);
+  c.queries = int(nq);
+  c.parameter = hnsw ? "ef_search" : "nprobe";
+
+  // The queries: sampled stored vectors, normalised as the index holds them.
+  progress.report(0.0, "recall calibration: exact neighbours of " + std::to_string(nq) + " sampled vectors");
+  torch::Tensor normalised;
+  const float* xb = nullptr;
+  if (auto* storage = hnsw ? dynamic_cast<faiss::IndexFlat*>(hnsw->storage) : nullptr) {
+    xb = storage->get_xb();  // HNSWFlat keeps the normalised vectors: no copy
+  } else {
+    normalised = normalisedRows(d.vectors);
+    xb = normalised.data_ptr<float>();
+  }
+  auto rows = sampleRows(n, nq, options.seed);
+  auto q = torch::from_blob(const_cast<float*>(xb), {n, dim}, torch::kFloat32)
+               .index_select(0, torch::from_blob(rows.data(), {nq}, torch::kInt64))
+               .contiguous();
+  const float* qp = q.data_ptr<float>();
+
+  // Exact top-(k+1) of each query, then its own id (or, among exact duplicates, the last) dropped.
+  const std::int64_t kk = k + 1;
+  std::vector<std::vector<std::int64_t>> truth(static_cast<std::size_t>(nq));
+  {
+    const std::int64_t chunk = kExactScanMaxQueries / 2;
+    std::vector<float> s(std::size_t(chunk * kk));
+    std::vector<std::int64_t> ids(std::size_t(chunk * kk));
+    for (std::int64_t b = 0; b < nq; b += chunk) {
+      const std::int64_t m = std::min(chunk, nq - b);
+      auto r = exactTopK(xb, n, dim, qp + b * dim, m, kk, s.data(), ids.data(), cancel);
+      if (!r) return r.error();
+      for (std::int64_t i = 0; i < m; ++i) {
+        auto& t = truth[std::size_t(b + i)];
+        for (std::int64_t j = 0; j < kk && std::int64_t(t.size()) < k; ++j)
+          if (ids[std::size_t(i * kk + j)] != rows[std::size_t(b + i)]) t.push_back(ids[std::size_t(i * kk + j)]);
+        std::sort(t.begin(), t.end());
+      }
+      progress.report(0.5 * double(b + m) / double(nq), "recall calibration: exact neighbours");
+    }
+  }
+
+  // Recall of the index at one parameter value: mean and one-sided 95% lower bound over the queries.
+  struct Measured {
+    double mean = 0, lower = 0;
+  };
+  std::map<int, Measured> seen;
+  std::vector<float> sims(std::size_t(nq * kk));
+  std::vector<faiss::Index::idx_t> found(std::size_t(nq * kk));
+  auto apply = [&](int value) {
+    if (hnsw) hnsw->hnsw.efSearch = value;
+    if (ivf) ivf->nprobe = std::size_t(value);
+  };
+  auto measure = [&](int value) -> Result<Measured> {
+    if (auto it = seen.find(value); it != seen.end()) return it->second;
+    if (cancel.isCancelled()) return Error::cancelled();
+    apply(value);
+    try {
+      d.index->search(nq, qp, kk, sims.data(), found.data());
+    } catch (const std::exception& e) {
+      return Error(ErrorCode::Internal, std::string("FAISS search failed during recall calibration: ") + e.what());
+    }
+    double sum = 0, sum2 = 0;
+    for (std::int64_t i = 0; i < nq; ++i) {
+      const auto& t = truth[std::size_t(i)];
+      std::int64_t hit = 0, taken = 0;
+      for (std::int64_t j = 0; j < kk && taken < k; ++j) {
+        const auto id = found[std::size_t(i * kk + j)];
+        if (id < 0 || id == rows[std::size_t(i)]) continue;
+        ++taken;
+        if (std::binary_search(t.begin(), t.end(), std::int64_t(id))) ++hit;
+      }
+      const double r = double(hit) / double(k);
+      sum += r;
+      sum2 += r * r;
+    }
+    Measured m;
+    m.mean = sum / double(nq);
+    const double var = nq > 1 ? std::max(0.0, (sum2 - double(nq) * m.mean * m.mean) / double(nq - 1)) : 0.0;
+    m.lower = m.mean - 1.6449 * std::sqrt(var / double(nq));
+    seen[value] = m;
+    progress.report(0.5 + 0.5 * std::min(1.0, double(seen.size()) / 14.0),
+                    "recall calibration: " + c.parameter + " " + std::to_string(value) + " gives recall@" +
+                        std::to_string(k) + " " + std::to_string(m.mean).substr(0, 6));
+    return m;
+  };
+  const int first = hnsw ? int(std::max<std::int64_t>(16, kk)) : 1;
+  const int cap = hnsw ? std::max(first, options.maxEfSearch) : int(ivf->nlist);
+  int lo = hnsw ? int(kk) - 1 : 0;  // below this nothing is tried (FAISS raises efSearch to k anyway)
+  int hi = -1;
+  for (int v = first;; v = int(std::min<std::int64_t>(cap, std::int64_t(v) * 2))) {
+    auto m = measure(v);
+    if (!m) return m.error();
+    if (m->lower >= options.targetRecall) {
+      hi = v;
+      break;
+    }
+    lo = v;
+    if (v >= cap) break;
+  }
+  if (hi > 0) {
+    while (hi - lo > std::max(1, hi / 16)) {
+      const int mid = lo + (hi - lo) / 2;
+      auto m = measure(mid);
+      if (!m) return m.error();
+      if (m->lower >= options.targetRecall) hi = mid;
+      else lo = mid;
+    }
+    c.value = hi;
+    c.reached = true;
+  } else {
+    c.value = std::max_element(seen.begin(), seen.end(), [](const auto& a, const auto& b) {
+                return a.second.mean < b.second.mean;
+              })->first;
+  }
+  c.recall = seen[c.value].mean;
+  c.recallLowerBound = seen[c.value].lower;
+  c.evaluations = int(seen.size());
+  c.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  c.done = true;
+  apply(c.value);
+  auto& o = d.manifest.indexOptions;
+  (hnsw ? o.hnswEfSearch : o.ivfProbe) = c.value;
+  o.targetRecall = options.targetRecall;
+  o.recallK = options.recallK;
+  o.calibrationQueries = options.calibrationQueries;
+  o.maxEfSearch = options.maxEfSearch;
+  d.manifest.calibration = c;
+  progress.report(1.0, "recall calibration done");
+  return c;
 }
 
 Result<std::vector<std::vector<Neighbour>>> EmbeddingStore::search(const torch::Tensor& queries, int k) {
@@ -270,15 +484,13 @@ Result<std::vector<std::vector<Neighbour>>> EmbeddingStore::search(const torch::
   std::vector<float> sims(std::size_t(nq * kk));
   std::vector<faiss::Index::idx_t> ids(std::size_t(nq * kk));
   auto* flat = dynamic_cast<faiss::IndexFlat*>(d.index.get());
-  if (flat && nq < 20) {
+  if (flat && nq < kExactScanMaxQueries) {
     // A few exact queries: FAISS scans one query on one thread below its BLAS threshold (20 queries);
-    // a matrix-vector product over the index's own normalised copy (no copy) uses every core.
-    auto base = torch::from_blob(flat->get_xb(), {d.manifest.count, d.manifest.dim}, torch::kFloat32);
-    auto top = base.matmul(q.t()).t().topk(kk, 1);
-    auto values = std::get<0>(top).contiguous();
-    auto indices = std::get<1>(top).contiguous();
-    std::copy_n(values.data_ptr<float>(), nq * kk, sims.data());
-    std::copy_n(indices.data_ptr<std::int64_t>(), nq * kk, ids.data());
+    // ExactScan reads the index's own normalised vectors once on every core with a top-k per thread.
+    static_assert(sizeof(faiss::Index::idx_t) == sizeof(std::int64_t), "FAISS ids are 64-bit");
+    auto r = exactTopK(flat->get_xb(), d.manifest.count, d.manifest.dim, q.data_ptr<float>(), nq, kk, sims.data(),
+                       reinterpret_cast<std::int64_t*>(ids.data()));
+    if (!r) return r.error();
   } else {
     try {
       d.index->search(nq, q.data_ptr<float>(), kk, sims.data(), ids.data());
@@ -427,6 +639,7 @@ Result<void> EmbeddingStore::save(const std::string& folder, const CancelToken& 
                {"metric", "inner_product"},
                {"normalised", true}};
     ij.update(optionsJson(m.indexOptions));
+    if (m.calibration.done) ij["calibration"] = calibrationJson(m.calibration);
     j["index"] = ij;
   }
   const std::string text = j.dump(2) + "\n";
@@ -485,6 +698,7 @@ Result<EmbeddingStore> EmbeddingStore::open(const std::string& folder, const Ope
       m.indexSha256 = ij.value("sha256", "");
       m.indexVectorsSha256 = ij.value("vectors_sha256", "");
       readOptions(ij, m.indexOptions);
+      if (ij.contains("calibration")) m.calibration = readCalibration(ij["calibration"]);
     }
   } catch (const std::exception& e) {
     return Error(ErrorCode::CorruptData, manifestPath.string() + ": " + e.what());

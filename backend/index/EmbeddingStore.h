@@ -44,10 +44,32 @@ struct IndexOptions {
   std::int64_t flatMaxRows = 200000;  // Auto: exact search up to this many vectors
   int hnswM = 32;                     // HNSW graph degree
   int hnswEfConstruction = 80;
-  int hnswEfSearch = 128;             // search-time beam width (recall vs speed)
+  int hnswEfSearch = 128;             // search-time beam width; used as given only when targetRecall is 0
   int ivfLists = 0;                   // IVF cells; 0: 4 * sqrt(N), clamped to [1, N / 39]
-  int ivfProbe = 16;                  // cells visited per query
-  std::uint64_t seed = 1234;          // IVF training sample and k-means
+  int ivfProbe = 16;                  // cells visited per query; used as given only when targetRecall is 0
+  std::uint64_t seed = 1234;          // IVF training sample and k-means; the calibration sample
+  // Recall calibration of an approximate index (see EmbeddingStore::calibrateSearch), run after building
+  // HNSW or IVF: the smallest efSearch / nprobe whose recall@recallK reaches targetRecall. 0: off.
+  double targetRecall = 0.95;
+  int recallK = 10;
+  int calibrationQueries = 1000;  // stored vectors sampled as queries (leave-one-out)
+  int maxEfSearch = 4096;         // HNSW: give up above this efSearch (IVF: at nprobe = lists, i.e. exact)
+};
+
+// What the calibration measured, kept in the manifest with the index (so reopening does not recompute).
+struct SearchCalibration {
+  bool done = false;
+  std::string parameter;          // "ef_search" (HNSW) or "nprobe" (IVF)
+  int value = 0;                  // the chosen efSearch / nprobe
+  double targetRecall = 0.0;
+  double recall = 0.0;            // mean recall@k over the sampled queries at `value`
+  double recallLowerBound = 0.0;  // one-sided 95% lower confidence bound of that mean
+  bool reached = false;           // recallLowerBound >= targetRecall; false: `value` is the best found up to the cap
+  int k = 10;
+  int queries = 0;
+  std::uint64_t seed = 0;
+  int evaluations = 0;            // values of the parameter tried
+  double seconds = 0.0;
 };
 
 // Where the vectors came from, recorded in the manifest.
@@ -70,6 +92,7 @@ struct StoreManifest {
   std::string indexSha256;         // of index.faiss
   std::string indexVectorsSha256;  // vectors the index was built from
   IndexOptions indexOptions;
+  SearchCalibration calibration;  // of the current approximate index (done = false: none)
 };
 
 struct Neighbour {
@@ -109,14 +132,24 @@ class EmbeddingStore {
   // through a temporary file renamed into place.
   Result<void> save(const std::string& folder, const CancelToken& cancel = {}, Progress progress = {});
 
-  // (Re)builds the index over the L2-normalised vectors. Cancellable; HNSW/IVF report progress per batch.
+  // (Re)builds the index over the L2-normalised vectors, then (HNSW/IVF, targetRecall > 0) calibrates its
+  // search parameter. Cancellable; HNSW/IVF report progress per batch.
   Result<void> buildIndex(const IndexOptions& options = {}, const CancelToken& cancel = {}, Progress progress = {});
   bool hasIndex() const;        // built or loaded, and current
   IndexKind indexKind() const;  // Flat / Hnsw / Ivf of the current index (Auto when none)
   bool indexWasLoaded() const;  // true when open() read index.faiss instead of building
   // Search-time parameters of the current index (HNSW efSearch, IVF nprobe), no rebuild; kept in the
-  // manifest by the next save().
+  // manifest by the next save(). Drops a stored calibration (it measured another value).
   Result<void> setSearchOptions(const IndexOptions& options);
+  // Chooses the HNSW efSearch (IVF nprobe) for a recall the user asks for: `options.calibrationQueries`
+  // stored vectors drawn with `options.seed` are searched leave-one-out (their own id skipped) and compared
+  // with their exact top-k (ExactScan); the parameter is doubled until the sample's recall@k reaches
+  // `options.targetRecall` with 95% confidence (one-sided lower bound), then bisected down to the smallest
+  // such value (within 1/16). When the cap is reached first, the best value found is kept and `reached`
+  // is false. The result is applied and stored in the manifest (saved by save()). A flat index needs none:
+  // it returns recall 1 without searching. Cancellable; progress per step.
+  Result<SearchCalibration> calibrateSearch(const IndexOptions& options, const CancelToken& cancel = {},
+                                            Progress progress = {});
 
   // k nearest stored vectors of each query row (float32 [Q, D], normalised here); builds the default index
   // first when there is none. Results: one list per query, most similar first (fewer than k when N < k).

@@ -9,44 +9,17 @@
 
 #include <fstream>
 
+#include "../support/EmbeddingData.h"
 #include "index/EmbeddingStore.h"
 
 using namespace loupe;
 using namespace loupe::index;
 
 namespace {
-// Clustered data (what embeddings look like): `clusters` random centres plus noise, seeded.
-torch::Tensor clustered(int64_t n, int64_t d, int64_t clusters, uint64_t seed, double noise = 0.35) {
-  auto gen = at::detail::createCPUGenerator(seed);
-  auto centres = at::randn({clusters, d}, gen);
-  auto which = at::randint(clusters, {n}, gen);
-  return (centres.index_select(0, which) + noise * at::randn({n, d}, gen)).contiguous();
-}
-// Exact top-k cosine neighbours in float64 (self excluded when `excludeSelf`).
-std::pair<torch::Tensor, torch::Tensor> exactKnn(const torch::Tensor& base, const torch::Tensor& queries, int k,
-                                                 bool excludeSelf) {
-  auto b = base.to(torch::kFloat64);
-  b = b / b.norm(2, 1, true);
-  auto q = queries.to(torch::kFloat64);
-  q = q / q.norm(2, 1, true);
-  auto s = q.matmul(b.t());
-  if (excludeSelf) s.fill_diagonal_(-10.0);
-  auto top = s.topk(k, 1);
-  return {std::get<1>(top), std::get<0>(top)};
-}
-double recall(const torch::Tensor& got, const torch::Tensor& truth) {
-  int64_t hit = 0;
-  auto g = got.accessor<int64_t, 2>();
-  auto t = truth.accessor<int64_t, 2>();
-  for (int64_t i = 0; i < got.size(0); ++i)
-    for (int64_t a = 0; a < got.size(1); ++a)
-      for (int64_t b = 0; b < truth.size(1); ++b)
-        if (g[i][a] == t[i][b]) {
-          ++hit;
-          break;
-        }
-  return double(hit) / double(truth.numel());
-}
+using loupe::test::clustered;
+using loupe::test::exactKnn;
+using loupe::test::recallAt;
+
 MetaTable labels(int64_t n) {
   MetaTable m;
   std::vector<std::string> label, path;
@@ -115,7 +88,7 @@ class TestEmbeddingStore : public QObject {
     QVERIFY(!(g->indices == self).any().item<bool>());  // self excluded
     auto [ids, sims] = exactKnn(x, x, 15, true);
     QVERIFY((g->similarities.to(torch::kFloat64) - sims).abs().max().item<double>() < 1e-5);
-    QVERIFY(recall(g->indices, ids) > 0.999);  // ties in float32 may swap equal neighbours
+    QVERIFY(recallAt(g->indices, ids) > 0.999);  // ties in float32 may swap equal neighbours
     QVERIFY((g->distances.to(torch::kFloat64) - (2 - 2 * sims).clamp_min(0).sqrt()).abs().max().item<double>() < 1e-3);
     QVERIFY(reported.size() >= 9);
     QCOMPARE(reported.back(), 1.0);
@@ -148,7 +121,7 @@ class TestEmbeddingStore : public QObject {
     QVERIFY(g.ok());
     QVERIFY(!g->exact);
     auto [ids, sims] = exactKnn(x, x, 10, true);
-    const double r = recall(g->indices, ids);
+    const double r = recallAt(g->indices, ids);
     qInfo("%s recall@10 vs exact: %.4f", indexKindName(IndexKind(kind)), r);
     QVERIFY(r >= minRecall);
     // Similarities are cosines (the inner-product metric, not negated or squared distances).

@@ -1,0 +1,34 @@
+#pragma once
+// Exact top-k inner products of a few queries against N stored rows in one pass over the rows.
+//
+// The rows are split into chunks, one per thread (at::parallel_for); each chunk walks its rows in blocks of
+// 256 whose scores (256 x queries floats) stay in the L1/L2 cache, computed by a register-tiled kernel
+// (2-4 rows x 1-4 queries per tile, 8-wide vectors; AVX2 when the CPU has it, the same arithmetic on the
+// baseline ISA otherwise, so scores are bit-identical on every x86-64 machine), and keeps its own top-k per
+// query (a heap of k whose weakest entry is the threshold most scores fail at once). The chunks' top-k are
+// then merged. No N-sized score array and no second pass: memory traffic is one read of the rows.
+//
+// Order: score descending, ties by ascending id (the lowest ids win a tie at the k-th place). FAISS's
+// IndexFlatIP returns the same top-k scores; among exactly equal scores its order depends on its heap
+// layout (e.g. ids 5 3 1 for three equal scores), so ids match FAISS whenever no two scores tie.
+// Used by EmbeddingStore::search for a few queries on a flat index and as the ground truth of the
+// HNSW/IVF recall calibration. Device-agnostic callers pass CPU memory; this is a CPU scan by design
+// (the FAISS indexes live in CPU memory).
+
+#include <cstdint>
+
+#include "core/CancelToken.h"
+#include "core/Result.h"
+
+namespace loupe::index {
+
+// Queries at or above this count are better served by FAISS's blocked sgemm (measured on a 2-core EPYC,
+// docs/benchmarks.md); below it ExactScan is faster.
+constexpr std::int64_t kExactScanMaxQueries = 32;
+
+// `base`: n x d row-major float32; `queries`: nq x d. Writes nq x k scores (descending) and ids into
+// `scores` / `ids`; k must be in [1, n]. Cancellation is checked between blocks (returns Error::cancelled()).
+Result<void> exactTopK(const float* base, std::int64_t n, std::int64_t d, const float* queries, std::int64_t nq,
+                       std::int64_t k, float* scores, std::int64_t* ids, const CancelToken& cancel = {});
+
+}  // namespace loupe::index
