@@ -218,16 +218,50 @@ Result<std::shared_ptr<EmbeddingSet>> limitRows(Result<std::shared_ptr<Embedding
 
 Result<std::shared_ptr<EmbeddingSet>> EmbeddingSet::fromVectors(std::vector<float> vectors, std::int64_t n,
                                                                  std::int64_t dim, std::vector<EmbeddingColumn> columns,
-                                                                 const QString& title) {
+                                                                 const QString& title, EmbeddingPixels thumbnails) {
   if (n <= 0 || dim <= 0 || static_cast<std::int64_t>(vectors.size()) != n * dim)
     return Error{ErrorCode::InvalidArgument, "fromVectors: " + std::to_string(vectors.size()) + " values are not " +
                                                  std::to_string(n) + " x " + std::to_string(dim)};
+  const bool hasPixels = !thumbnails.values.empty();
+  if (hasPixels && (thumbnails.height <= 0 || thumbnails.width <= 0 ||
+                    static_cast<std::int64_t>(thumbnails.values.size()) != n * thumbnails.height * thumbnails.width))
+    return Error{ErrorCode::InvalidArgument, "fromVectors: " + std::to_string(thumbnails.values.size()) +
+                                                 " thumbnail bytes are not " + std::to_string(n) + " images of " +
+                                                 std::to_string(thumbnails.height) + " x " +
+                                                 std::to_string(thumbnails.width)};
   std::shared_ptr<EmbeddingSet> set(new EmbeddingSet());
   auto& d = set->impl();
   d.title = d.source = title;
   d.vectors = torch::from_blob(vectors.data(), {n, dim}, torch::kFloat32).clone();
+  if (hasPixels)
+    d.pixels = torch::from_blob(thumbnails.values.data(), {n, thumbnails.height, thumbnails.width}, torch::kUInt8).clone();
   d.columns = std::move(columns);
   return finish(set);
+}
+
+Result<std::shared_ptr<EmbeddingSet>> EmbeddingSet::withVectors(std::vector<float> vectors, std::int64_t dim) const {
+  const std::int64_t n = size();
+  if (dim <= 0 || static_cast<std::int64_t>(vectors.size()) != n * dim)
+    return Error{ErrorCode::InvalidArgument, std::to_string(vectors.size()) + " values are not " + std::to_string(n) +
+                                                 " rows of " + std::to_string(dim) + " (the rows shown)"};
+  for (std::size_t i = 0; i < vectors.size(); ++i)
+    if (!std::isfinite(vectors[i]))
+      return Error{ErrorCode::CorruptData, "row " + std::to_string(std::int64_t(i) / dim) +
+                                               " of the new vectors holds NaN or Inf (did the model diverge?); the "
+                                               "layout shown is kept"};
+  std::shared_ptr<EmbeddingSet> set(new EmbeddingSet());
+  auto& d = set->impl();
+  const auto& s = *d_;
+  d.title = s.title;
+  d.source = s.source;
+  d.baseDir = s.baseDir;
+  d.dropped = s.dropped;
+  d.columns = s.columns;
+  d.labelColumn = s.labelColumn;
+  d.pathColumn = s.pathColumn;
+  d.pixels = s.pixels;  // never written after opening: shared
+  d.vectors = torch::from_blob(vectors.data(), {n, dim}, torch::kFloat32).clone();
+  return set;
 }
 
 Result<std::shared_ptr<EmbeddingSet>> EmbeddingSet::openFashionMnist(const QString& folder, std::int64_t limit) {
@@ -616,6 +650,23 @@ Result<ProjectionResult> runProjection(const EmbeddingSet& set, const Projection
     return result;
   }
 #ifdef LOUPE_HAVE_TSNE_UMAP
+  const std::int64_t n = x.size(0);
+  torch::Tensor warm;  // the warm start, rescaled to the method's initial spread (see ProjectionOptions)
+  if (static_cast<std::int64_t>(options.initialLayout.size()) == 2 * n) {
+    warm = torch::from_blob(const_cast<float*>(options.initialLayout.data()), {n, 2}, torch::kFloat32).to(torch::kFloat64);
+    if (!torch::isfinite(warm).all().item<bool>()) warm = torch::Tensor();
+  }
+  if (warm.defined()) {
+    warm = warm - warm.mean(0, true);
+    if (options.method == Projection::Tsne) {
+      const double sd = warm.select(1, 0).std().item<double>();
+      warm = sd > 0 ? warm * (1e-4 / sd) : torch::Tensor();
+    } else {
+      const torch::Tensor lo = std::get<0>(warm.min(0, true));
+      const double range = (std::get<0>(warm.max(0)) - lo.squeeze(0)).max().item<double>();
+      warm = range > 0 ? (warm - lo) * (10.0 / range) : torch::Tensor();
+    }
+  }
   // Reduce to the first principal components first (t-SNE/UMAP neighbours in 50-d, as scikit-learn advises).
   torch::Tensor points = x;
   Progress work = progress;
@@ -634,24 +685,28 @@ Result<ProjectionResult> runProjection(const EmbeddingSet& set, const Projection
     o.perplexity = options.perplexity;
     if (options.iterations > 0) o.iterations = options.iterations;
     o.callbackEvery = 10;
+    if (warm.defined()) o.initialLayout = warm.to(points.scalar_type());
     auto r = analysis::tsne(points, o, nullptr, callback, cancel, work);
     if (!r) return r.error();
     result.xy = toXy(r->layout);
     result.stopped = r->stopped;
     result.iterations = r->iterations;
     result.summary = QObject::tr("t-SNE: %1 iterations, KL %2").arg(r->iterations).arg(r->kl, 0, 'f', 3);
+    if (warm.defined()) result.summary += QObject::tr(", started from the previous layout");
   } else {
     analysis::UmapOptions o;
     o.seed = options.seed;
     o.nNeighbors = options.neighbors;
     if (options.iterations > 0) o.epochs = options.iterations;
     o.callbackEvery = 5;
+    if (warm.defined()) o.initialLayout = warm.to(points.scalar_type());
     auto r = analysis::umap(points, o, nullptr, callback, cancel, work);
     if (!r) return r.error();
     result.xy = toXy(r->layout);
     result.stopped = r->stopped;
     result.iterations = r->epochs;
     result.summary = QObject::tr("UMAP: %1 epochs").arg(r->epochs);
+    if (warm.defined()) result.summary += QObject::tr(", started from the previous layout");
   }
   if (result.stopped) result.summary += QObject::tr(" (stopped)");
   result.seconds = timer.nsecsElapsed() / 1e9;
@@ -794,6 +849,67 @@ Result<int> copySelectionImages(const EmbeddingSet& set, const std::vector<std::
     return Error{ErrorCode::Io, std::to_string(written) + " images written, but could not copy " +
                                     failures.join(", ").toStdString()};
   return written;
+}
+
+// --- saving as a store ------------------------------------------------------------------------------------
+
+Result<void> saveEmbeddingStore(const EmbeddingSet& set, const QString& folder, const QString& modelId,
+                                const CancelToken& cancel, Progress progress) {
+#ifdef LOUPE_HAVE_INDEX
+  const auto& d = set.impl();
+  const std::int64_t n = set.size();
+  if (n == 0) return Error{ErrorCode::InvalidArgument, "Nothing to save: the view holds no embeddings"};
+  if (!QDir().mkpath(folder)) return Error{ErrorCode::Io, folder.toStdString() + ": cannot create the folder"};
+  index::MetaTable meta(n);
+  for (const auto& c : d.columns) {
+    if (c.name == d.pathColumn) continue;  // written below as absolute paths
+    std::vector<std::string> cells;
+    cells.reserve(c.text.size());
+    for (const auto& t : c.text) cells.push_back(t.toStdString());
+    if (auto r = meta.setColumn(c.name.toStdString(), std::move(cells)); !r) return r.error();
+  }
+  // Thumbnails: the rows' image files stay where they are (absolute paths); pixels held in memory become
+  // PNG files beside the store, relative to it (so the folder can be moved), unless the store's recorded
+  // input is itself a folder (the explorer then resolves relative paths against that folder).
+  const QString input = set.source();
+  const bool relative = !QFileInfo(input).isDir();
+  std::vector<std::string> paths;
+  if (!d.pathColumn.isEmpty()) {
+    for (std::int64_t i = 0; i < n; ++i) paths.push_back(set.imagePath(i).toStdString());
+  } else if (d.pixels.defined()) {
+    const QDir store(folder);
+    if (!store.mkpath(QStringLiteral("images")))
+      return Error{ErrorCode::Io, store.filePath(QStringLiteral("images")).toStdString() + ": cannot create the folder"};
+    const int digits = std::max<int>(5, static_cast<int>(QString::number(n - 1).size()));
+    for (std::int64_t i = 0; i < n; ++i) {
+      if (i % 256 == 0) {
+        if (cancel.isCancelled()) return Error::cancelled();
+        progress.report(0.8 * double(i) / double(n), "Writing thumbnails");
+      }
+      const QString name = QStringLiteral("images/%1.png").arg(i, digits, 10, QLatin1Char('0'));
+      const QString file = store.filePath(name);
+      if (!set.thumbnail(i, 0).save(file, "PNG")) return Error{ErrorCode::Io, file.toStdString() + ": cannot write"};
+      paths.push_back((relative ? name : QFileInfo(file).absoluteFilePath()).toStdString());
+    }
+  }
+  if (!paths.empty())
+    if (auto r = meta.setColumn(d.pathColumn.isEmpty() ? "path" : d.pathColumn.toStdString(), std::move(paths)); !r)
+      return r.error();
+  index::StoreSource source;
+  source.modelId = modelId.toStdString();
+  source.input = input.toStdString();
+  auto store = index::EmbeddingStore::create(d.vectors, std::move(meta), source);
+  if (!store) return store.error();
+  if (!d.dropped.empty()) store->manifest().droppedRows = d.dropped;
+  progress.report(0.85, "Building the index");
+  if (auto r = store->buildIndex({}, cancel); !r) return r.error();
+  if (auto r = store->save(folder.toStdString(), cancel, progress.slice(0.9, 1.0)); !r) return r.error();
+  progress.report(1.0);
+  return {};
+#else
+  (void)set, (void)folder, (void)modelId, (void)cancel, (void)progress;
+  return Error{ErrorCode::UnsupportedFormat, "Saving an embedding store needs loupe_index, which this build lacks (libfaiss-dev)"};
+#endif
 }
 
 }  // namespace loupe::gui

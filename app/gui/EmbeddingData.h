@@ -33,6 +33,14 @@ struct EmbeddingColumn {
   std::vector<double> numbers;   // numeric columns: the values (NaN for empty cells)
 };
 
+// Grey thumbnails held in memory (e.g. the held-out images of a training run): `count` images of
+// height x width bytes, row-major, one after the other.
+struct EmbeddingPixels {
+  std::vector<std::uint8_t> values;
+  int height = 0, width = 0;
+  std::int64_t count() const { return height > 0 && width > 0 ? std::int64_t(values.size()) / (std::int64_t(height) * width) : 0; }
+};
+
 struct EmbeddingNeighbour {
   std::int64_t id = -1;
   float similarity = 0.f;  // cosine similarity; the distance shown is 1 - similarity
@@ -50,9 +58,15 @@ class EmbeddingSet {
   // Fashion-MNIST (train then test split, 70,000 images) with the raw pixels / 255 as 784-d vectors: the
   // demo data set, and the embedder for images dropped on it (grey, 28 x 28, dark background).
   static Result<std::shared_ptr<EmbeddingSet>> openFashionMnist(const QString& folder = {}, std::int64_t limit = 0);
-  // Vectors given directly (row-major n x dim) with their metadata columns.
+  // Vectors given directly (row-major n x dim) with their metadata columns and, optionally, one grey
+  // thumbnail per row (refused when their count is not n).
   static Result<std::shared_ptr<EmbeddingSet>> fromVectors(std::vector<float> vectors, std::int64_t n, std::int64_t dim,
-                                                           std::vector<EmbeddingColumn> columns, const QString& title);
+                                                           std::vector<EmbeddingColumn> columns, const QString& title,
+                                                           EmbeddingPixels thumbnails = {});
+  // The same rows (metadata, thumbnails, title, source) with other vectors of any dimension, e.g. the next
+  // epoch of a model in training. Ids must stay the rows they were, so nothing is dropped: a non-finite value
+  // is refused with its row named. The copy has no model package and no store index (exact search).
+  Result<std::shared_ptr<EmbeddingSet>> withVectors(std::vector<float> vectors, std::int64_t dim) const;
 
   ~EmbeddingSet();
 
@@ -113,6 +127,10 @@ struct ProjectionOptions {
   double perplexity = 30.0;
   int neighbors = 15;
   int iterations = 0;  // <= 0: the method's default
+  // t-SNE/UMAP warm start: N interleaved (x, y) pairs (e.g. the previous layout of a live view), rescaled to
+  // the method's initial spread (t-SNE: standard deviation 1e-4 on x, as scikit-learn's init; UMAP: the
+  // larger side 10, as umap-learn) keeping its shape. Empty: PCA initialisation. PCA ignores it.
+  std::vector<float> initialLayout;
 };
 
 struct ProjectionResult {
@@ -146,6 +164,13 @@ Result<std::vector<int>> clusterRows(const EmbeddingSet& set, const std::vector<
                                      Progress progress = {});
 
 // --- export ---------------------------------------------------------------------------------------------
+
+// Writes the set as an embedding store folder (backend/index: manifest.json, vectors.f32, meta.csv and an
+// exact FAISS index) that `loupe --embeddings FOLDER` reopens. Thumbnails held in memory are written as PNG
+// files into FOLDER/images/ with a "path" column pointing at them, so the reopened store hovers the same
+// images. `modelId` names what produced the vectors (the manifest's source). Needs loupe_index (FAISS).
+Result<void> saveEmbeddingStore(const EmbeddingSet& set, const QString& folder, const QString& modelId,
+                                const CancelToken& cancel = {}, Progress progress = {});
 
 // "id" and every metadata column of the rows `ids`, RFC 4180 CSV with a header; the row's image path too
 // when it has one. Written to a temporary file and renamed.

@@ -52,6 +52,7 @@ EmbeddingWindow::EmbeddingWindow(QWidget* parent) : QMainWindow(parent, Qt::Wind
 EmbeddingWindow::~EmbeddingWindow() {
   cancel_.cancel();
   if (job_) job_->waitForFinished();
+  if (saveJob_) saveJob_->waitForFinished();
 }
 
 void EmbeddingWindow::buildUi() {
@@ -193,6 +194,10 @@ void EmbeddingWindow::buildUi() {
 
   QMenu* file = menuBar()->addMenu(tr("&File"));
   file->addAction(openAction);
+  QAction* saveAction = file->addAction(tr("&Save as Embedding Store..."), this, &EmbeddingWindow::saveStoreDialog);
+  saveAction->setObjectName(QStringLiteral("saveStoreAction"));
+  saveAction->setToolTip(tr("Write the vectors shown, their metadata and thumbnails as a store folder that "
+                            "loupe --embeddings reopens"));
   file->addAction(tr("Export Selection as &CSV..."), this, &EmbeddingWindow::exportCsvDialog);
   file->addAction(tr("Export Selection &Images..."), this, &EmbeddingWindow::exportImagesDialog);
   file->addSeparator();
@@ -224,7 +229,9 @@ bool EmbeddingWindow::open(const QString& path, QString* error, std::int64_t lim
   return true;
 }
 
-void EmbeddingWindow::setEmbeddings(std::shared_ptr<EmbeddingSet> set) {
+void EmbeddingWindow::setEmbeddings(std::shared_ptr<EmbeddingSet> set) { showSet(std::move(set), Projection::Pca); }
+
+void EmbeddingWindow::showSet(std::shared_ptr<EmbeddingSet> set, Projection method) {
   stopJob();
   if (job_) job_->waitForFinished();
   set_ = std::move(set);
@@ -233,11 +240,28 @@ void EmbeddingWindow::setEmbeddings(std::shared_ptr<EmbeddingSet> set) {
   clusters_.clear();
   clusterMethod_ = -1;
   neighbours_.clear();
+  neighbourFocus_ = -1;
+  colors_.clear();
+  live_ = false;
+  pendingSet_.reset();
+  caption_.clear();
+  projectingCaption_.clear();
+  vectorUpdates_ = projectedUpdates_ = 0;
+  unaligned_.clear();
+  alignment_ = {};
+  embedderFolder_.clear();
   gallery_->setItems({});
   view_->clearMarker();
   view_->setHighlighted({});
-  setWindowTitle(tr("Embedding Explorer — %1").arg(set_->title()));
-  info_->setText(tr("%1 points, %2-d").arg(set_->size()).arg(set_->dim()));
+  updateTitle();
+  bindHoverProviders();
+  // Until a projection arrives: every point at the origin would be useless; PCA is fast, start it.
+  fillColorCombo();
+  if (!set_->notices().isEmpty()) showMessage(set_->notices().join(QStringLiteral("; ")));
+  runProjection(method);
+}
+
+void EmbeddingWindow::bindHoverProviders() {
   auto weak = std::weak_ptr<EmbeddingSet>(set_);
   view_->setHoverProviders(
       [weak](std::int32_t id) {
@@ -248,10 +272,157 @@ void EmbeddingWindow::setEmbeddings(std::shared_ptr<EmbeddingSet> set) {
         const auto s = weak.lock();
         return s ? s->describe(id) : QString();
       });
-  // Until a projection arrives: every point at the origin would be useless; PCA is fast, start it.
-  fillColorCombo();
-  if (!set_->notices().isEmpty()) showMessage(set_->notices().join(QStringLiteral("; ")));
-  runProjection(Projection::Pca);
+}
+
+void EmbeddingWindow::updateTitle() {
+  if (!set_) return;
+  QString title = tr("Embedding Explorer — %1").arg(set_->title());
+  if (!caption_.isEmpty()) title += QStringLiteral(" — ") + caption_;
+  setWindowTitle(title);
+  const QString size = tr("%1 points, %2-d").arg(set_->size()).arg(set_->dim());
+  info_->setText(caption_.isEmpty() ? size : caption_ + QStringLiteral("  ·  ") + size);
+}
+
+void EmbeddingWindow::setProjectionMethod(Projection method) {
+  projectionMethod_ = method;
+  const int index = projectionCombo_->findData(static_cast<int>(method));
+  if (index >= 0) projectionCombo_->setCurrentIndex(index);
+}
+
+// --- live embeddings --------------------------------------------------------------------------------------
+
+bool EmbeddingWindow::setEmbeddings(std::vector<float> values, int n, int d, std::vector<EmbeddingColumn> metadata,
+                                    EmbeddingPixels thumbnails, const QString& title, const QString& caption,
+                                    QString* error) {
+  auto fail = [&](const QString& message) {
+    if (error) *error = message;
+    showMessage(message, true);
+    return false;
+  };
+  // Rows are ids that later updates address: none may be dropped, so non-finite values are refused here.
+  for (std::size_t i = 0; i < values.size(); ++i)
+    if (!std::isfinite(values[i]))
+      return fail(tr("%1: row %2 holds NaN or Inf (did the model diverge?)")
+                      .arg(title)
+                      .arg(d > 0 ? qulonglong(i / std::size_t(d)) : 0ull));
+  auto set = EmbeddingSet::fromVectors(std::move(values), n, d, std::move(metadata), title, std::move(thumbnails));
+  if (!set) return fail(QString::fromStdString(set.error().message));
+  showSet(set.value(), projectionMethod_);
+  live_ = true;
+  projectingCaption_ = caption;
+  return true;
+}
+
+bool EmbeddingWindow::updateVectors(std::vector<float> values, int n, int d, const QString& caption, QString* error) {
+  auto fail = [&](const QString& message) {
+    if (error) *error = message;
+    showMessage(message, true);
+    return false;
+  };
+  if (!set_) return fail(tr("No embeddings are shown yet to update"));
+  if (n != set_->size())
+    return fail(tr("The update has %1 rows but the view shows %2; open them as new embeddings").arg(n).arg(set_->size()));
+  auto next = set_->withVectors(std::move(values), d);
+  if (!next)
+    return fail((caption.isEmpty() ? QString() : caption + QStringLiteral(": ")) +
+                QString::fromStdString(next.error().message));
+  live_ = true;
+  pendingSet_ = next.value();
+  pendingCaption_ = caption;
+  embedderFolder_.clear();  // new vectors: a model package set before did not make them
+  ++vectorUpdates_;
+  // The newest vectors win: a projection still running for older ones is stopped (t-SNE/UMAP keep the
+  // layout reached, which the next run starts from) and the finished handler starts this one.
+  if (jobRunning()) {
+    cancel_.cancel();
+    return true;
+  }
+  startPendingUpdate();
+  return true;
+}
+
+void EmbeddingWindow::startPendingUpdate() {
+  if (!pendingSet_) return;
+  set_ = std::move(pendingSet_);
+  pendingSet_.reset();
+  projectingCaption_ = pendingCaption_;
+  if (!embedderFolder_.isEmpty()) {  // the package that made these vectors
+    if (const auto r = set_->setModelPackage(embedderFolder_); !r) {
+      showMessage(QString::fromStdString(r.error().message), true);
+      embedderFolder_.clear();
+    }
+  }
+  bindHoverProviders();
+  // Clusters were of the old vectors or layout; a dropped image's place too.
+  clusters_.clear();
+  clusterMethod_ = -1;
+  if (neighbourFocus_ >= 0) {
+    showNeighboursOf(neighbourFocus_);  // the same point's neighbours among the new vectors
+  } else if (view_->hasMarker()) {
+    view_->clearMarker();
+    view_->setHighlighted({});
+    neighbours_.clear();
+    gallery_->setItems({});
+  }
+  startProjection(projectionMethod_);
+}
+
+void EmbeddingWindow::setPointColors(std::vector<QRgb> colors) {
+  colors_ = std::move(colors);
+  view_->setColors(colors_);
+}
+
+bool EmbeddingWindow::setEmbedderPackage(const QString& folder, QString* error) {
+  if (!set_) {
+    if (error) *error = tr("No embeddings are shown");
+    return false;
+  }
+  const auto r = set_->setModelPackage(folder);
+  if (!r) {
+    if (error) *error = QString::fromStdString(r.error().message);
+    showMessage(QString::fromStdString(r.error().message), true);
+    return false;
+  }
+  embedderFolder_ = folder;
+  return true;
+}
+
+bool EmbeddingWindow::saving() const { return saveJob_ && saveJob_->isRunning(); }
+
+void EmbeddingWindow::saveStore(const QString& folder) {
+  if (!set_ || saving()) {
+    const QString message = set_ ? tr("A save is already running") : tr("No embeddings to save");
+    showMessage(message, true);
+    Q_EMIT storeSaved(false, message);
+    return;
+  }
+  auto set = set_;
+  QString model = sourceModel_;
+  if (model.isEmpty()) model = set->canEmbedImages() ? set->embedderName() : QStringLiteral("precomputed");
+  auto result = std::make_shared<std::optional<Result<void>>>();
+  delete saveJob_;
+  saveJob_ = new QFutureWatcher<void>(this);
+  connect(saveJob_, &QFutureWatcher<void>::finished, this, [this, result, folder, n = set->size()] {
+    const bool ok = result->has_value() && result->value().ok();
+    const QString message =
+        ok ? tr("Saved %1 embeddings as a store in %2 (open it with loupe --embeddings)").arg(n).arg(folder)
+           : tr("Could not save the store: %1")
+                 .arg(result->has_value() ? QString::fromStdString(result->value().error().message) : tr("internal error"));
+    showMessage(message, !ok);
+    Q_EMIT storeSaved(ok, message);
+  });
+  showMessage(tr("Saving %1 embeddings to %2...").arg(set->size()).arg(folder));
+  saveJob_->setFuture(QtConcurrent::run([set, folder, model, result] { *result = saveEmbeddingStore(*set, folder, model); }));
+}
+
+void EmbeddingWindow::saveStoreDialog() {
+  if (!set_) {
+    showMessage(tr("No embeddings to save"), true);
+    return;
+  }
+  const QString folder = QFileDialog::getSaveFileName(this, tr("Save as Embedding Store (a new folder)"),
+                                                      QStringLiteral("embeddings-store"));
+  if (!folder.isEmpty()) saveStore(folder);
 }
 
 void EmbeddingWindow::fillColorCombo() {
@@ -281,7 +452,7 @@ void EmbeddingWindow::applyColors() {
   if (!set_ || view_->count() != set_->size()) return;
   const QString key = colorKey();
   if (key.isEmpty()) {
-    view_->setColors(std::vector<QRgb>(static_cast<std::size_t>(set_->size()), widgets::categoricalPalette(1)[0]));
+    setPointColors(std::vector<QRgb>(static_cast<std::size_t>(set_->size()), widgets::categoricalPalette(1)[0]));
     view_->setLegend({});
     return;
   }
@@ -294,7 +465,7 @@ void EmbeddingWindow::applyColors() {
     int k = 0;
     for (const int c : clusters_) k = std::max(k, c + 1);
     const auto palette = widgets::categoricalPalette(k);
-    view_->setColors(widgets::colorsForCategories(clusters_, palette));
+    setPointColors(widgets::colorsForCategories(clusters_, palette));
     std::vector<std::pair<QString, QRgb>> legend;
     for (int c = 0; c < k && c < 20; ++c) legend.push_back({tr("cluster %1").arg(c), palette[static_cast<std::size_t>(c)]});
     if (std::find(clusters_.begin(), clusters_.end(), -1) != clusters_.end())
@@ -314,7 +485,7 @@ void EmbeddingWindow::applyColors() {
       double lo = INFINITY, hi = -INFINITY;
       for (const double v : column->numbers)
         if (std::isfinite(v)) lo = std::min(lo, v), hi = std::max(hi, v);
-      view_->setColors(widgets::colorsForValues(column->numbers, Colormap::Viridis, lo, hi));
+      setPointColors(widgets::colorsForValues(column->numbers, Colormap::Viridis, lo, hi));
       auto rgb = [](float t) {
         const auto c = colormapColor(Colormap::Viridis, t);
         return qRgb(c[0], c[1], c[2]);
@@ -327,7 +498,7 @@ void EmbeddingWindow::applyColors() {
   }
   const auto cats = widgets::categoriesOf(column->text);
   const auto palette = widgets::categoricalPalette(static_cast<int>(cats.names.size()));
-  view_->setColors(widgets::colorsForCategories(cats.category, palette));
+  setPointColors(widgets::colorsForCategories(cats.category, palette));
   std::vector<std::pair<QString, QRgb>> legend;
   for (std::size_t c = 0; c < cats.names.size() && c < 20; ++c) legend.push_back({cats.names[c], palette[c]});
   if (cats.names.size() > 20) legend.push_back({tr("... %1 more").arg(cats.names.size() - 20), widgets::kScatterMissingColor});
@@ -381,6 +552,15 @@ void EmbeddingWindow::runProjection(Projection method) {
     cancel_.cancel();
     job_->waitForFinished();
   }
+  if (pendingSet_) {  // live vectors waiting: project those
+    setProjectionMethod(method);
+    startPendingUpdate();
+    return;
+  }
+  startProjection(method);
+}
+
+void EmbeddingWindow::startProjection(Projection method) {
   cancel_ = CancelToken();
   projectionMethod_ = method;
   if (method != Projection::Pca) {
@@ -397,6 +577,11 @@ void EmbeddingWindow::runProjection(Projection method) {
   auto latestMutex = latestMutex_;
   auto result = std::make_shared<std::optional<Result<ProjectionResult>>>();
   auto lastPermille = std::make_shared<std::atomic<int>>(-1);
+  // Live embeddings: every layout is mapped onto the one shown (Procrustes) before it is shown, and t-SNE/UMAP
+  // start from it, so the picture stays put from one epoch to the next.
+  std::vector<float> reference;
+  if (live_ && static_cast<std::int64_t>(layout_.size()) == 2 * set_->size()) reference = layout_;
+  auto alignment = std::make_shared<std::pair<std::vector<float>, LayoutTransform>>();
   LayoutSink sink = [this, pending, latest, latestMutex](std::vector<float> xy, int iteration) {
     {
       std::lock_guard<std::mutex> lock(*latestMutex);
@@ -422,35 +607,67 @@ void EmbeddingWindow::runProjection(Projection method) {
   });
   ProjectionOptions options;
   options.method = method;
+  if (!reference.empty() && method != Projection::Pca) options.initialLayout = reference;
   delete job_;
   job_ = new QFutureWatcher<void>(this);
-  connect(job_, &QFutureWatcher<void>::finished, this, [this, result] {
+  connect(job_, &QFutureWatcher<void>::finished, this, [this, result, alignment] {
     // Layout updates posted before the end arrive first (queued in order); then the result.
     setBusy(false, {});
-    if (!result->has_value()) return;
-    const auto& r = result->value();
-    if (!r.ok()) {
-      const bool cancelled = r.error().code == ErrorCode::Cancelled;
-      showMessage(cancelled ? tr("Stopped") : QString::fromStdString(r.error().message), !cancelled);
-      Q_EMIT projectionFinished(false);
-      return;
+    const bool superseded = pendingSet_ != nullptr;  // newer live vectors wait: they are projected next
+    if (result->has_value()) {
+      const auto& r = result->value();
+      if (!r.ok()) {
+        const bool cancelled = r.error().code == ErrorCode::Cancelled;
+        if (!(cancelled && superseded)) {
+          showMessage(cancelled ? tr("Stopped") : QString::fromStdString(r.error().message), !cancelled);
+          Q_EMIT projectionFinished(false);
+        }
+      } else {
+        projection_ = r.value();
+        unaligned_ = std::move(alignment->first);
+        alignment_ = alignment->second;
+        onLayout(projection_.xy, projection_.iterations);
+        if (!(superseded && projection_.stopped)) {
+          QString message = tr("%1 (%2 s, %3 points); neighbours: %4")
+                                .arg(projection_.summary)
+                                .arg(projection_.seconds, 0, 'f', 1)
+                                .arg(set_->size())
+                                .arg(set_->searchMethod());
+          if (live_) {
+            caption_ = projectingCaption_;
+            ++projectedUpdates_;
+            updateTitle();
+            if (alignment_.valid)
+              message += tr("; aligned to the previous layout: rotation %1°%2, scale %3")
+                             .arg(alignment_.rotationDegrees, 0, 'f', 1)
+                             .arg(alignment_.reflection ? tr(" after a reflection") : QString())
+                             .arg(alignment_.scale, 0, 'g', 3);
+            if (!caption_.isEmpty()) message = caption_ + QStringLiteral(" — ") + message;
+          }
+          showMessage(message);
+          if (!superseded && colorKey().startsWith(QLatin1String("cluster:"))) applyColors();  // re-cluster
+          Q_EMIT projectionFinished(true);
+        }
+      }
     }
-    projection_ = r.value();
-    onLayout(projection_.xy, projection_.iterations);
-    showMessage(tr("%1 (%2 s, %3 points); neighbours: %4")
-                    .arg(projection_.summary)
-                    .arg(projection_.seconds, 0, 'f', 1)
-                    .arg(set_->size())
-                    .arg(set_->searchMethod()));
-    Q_EMIT projectionFinished(true);
+    if (pendingSet_ && !jobRunning()) startPendingUpdate();
   });
-  job_->setFuture(QtConcurrent::run([set, options, sink, cancel, progress, result] {
+  job_->setFuture(QtConcurrent::run([set, options, sink, cancel, progress, result, reference, alignment] {
     // A stop keeps the layout reached so far: the sink reports it as stopped through the cancel token.
-    LayoutSink stopAware = [sink, cancel](std::vector<float> xy, int iteration) {
+    LayoutSink stopAware = [sink, cancel, &reference](std::vector<float> xy, int iteration) {
+      if (!reference.empty()) applyTransform(xy, procrustesAlign(xy, reference));
       sink(std::move(xy), iteration);
       return !cancel.isCancelled();
     };
     *result = loupe::gui::runProjection(*set, options, stopAware, cancel, progress);
+    auto& r = result->value();
+    if (!r.ok()) return;
+    auto& xy = r.value().xy;
+    alignment->first = xy;  // as computed
+    if (!reference.empty()) {
+      alignment->second = procrustesAlign(xy, reference);
+      applyTransform(xy, alignment->second);
+    }
   }));
 }
 
@@ -612,6 +829,7 @@ void EmbeddingWindow::showNeighboursOf(std::int64_t id) {
     return;
   }
   view_->clearMarker();
+  neighbourFocus_ = id;
   showNeighbourList(r.value(), tr("%1 nearest neighbours of %2 (cosine distance, %3)")
                                    .arg(r->size())
                                    .arg(set_->describe(id, 1).replace(QLatin1Char('\n'), QStringLiteral("  ")))
@@ -633,10 +851,16 @@ bool EmbeddingWindow::placeImage(const QString& imageFile, QString* error) {
   const auto vector = set_->embedImage(imageFile);
   QApplication::restoreOverrideCursor();
   if (!vector) return fail(QString::fromStdString(vector.error().message));
-  const auto where = loupe::gui::placeVector(*set_, projection_, projectionMethod_, layout_, vector.value());
+  auto where = loupe::gui::placeVector(*set_, projection_, projectionMethod_, layout_, vector.value());
   if (!where) return fail(QString::fromStdString(where.error().message));
+  if (projectionMethod_ == Projection::Pca && alignment_.valid) {  // the PCA layout shown was aligned
+    std::vector<float> p{static_cast<float>(where->x()), static_cast<float>(where->y())};
+    applyTransform(p, alignment_);
+    *where = QPointF(p[0], p[1]);
+  }
   const auto nb = set_->neighbours(vector.value(), kNeighbours);
   if (!nb) return fail(QString::fromStdString(nb.error().message));
+  neighbourFocus_ = -1;
   view_->setMarker(where.value(), QFileInfo(imageFile).fileName());
   showNeighbourList(nb.value(), tr("%1 nearest neighbours of the dropped image %2 (embedded with %3; %4)")
                                     .arg(nb->size())

@@ -11,6 +11,15 @@
 //   - an image dropped on the plot is embedded (the set's model or pixel embedder), marked where it lands and
 //     its neighbours shown.
 // File > Open Embeddings... in the main window and `loupe --embeddings PATH` open it.
+//
+// Live embeddings (the training panel's held-out images, re-embedded after every epoch): setEmbeddings(values,
+// ...) shows the rows with their metadata and thumbnails, updateVectors() replaces their vectors. Each update
+// is re-projected on the worker thread with the method chosen (an update that arrives while a projection
+// runs cancels it and waits as the newest; only the newest waiting update is projected) and mapped onto the
+// layout shown by the best rotation/reflection + scale + translation (EmbeddingAlign.h); t-SNE and UMAP also
+// start from the layout shown, so clusters keep their places. Selection, colouring, zoom and the clicked
+// point's neighbours (re-queried on the new vectors) are kept. File > Save as Embedding Store writes what is
+// shown as a store folder (with the thumbnails) that `loupe --embeddings` reopens.
 
 #include <QFutureWatcher>
 #include <QMainWindow>
@@ -21,6 +30,7 @@
 #include <mutex>
 #include <vector>
 
+#include "EmbeddingAlign.h"
 #include "EmbeddingData.h"
 #include "core/CancelToken.h"
 
@@ -55,6 +65,38 @@ class EmbeddingWindow : public QMainWindow {
   void setEmbeddings(std::shared_ptr<EmbeddingSet> set);
   std::shared_ptr<EmbeddingSet> embeddings() const { return set_; }
 
+  // Live embeddings: rows given directly (row-major n x d, finite values), one metadata column entry per row,
+  // optional grey thumbnails (n images); projected with projectionMethod(). `caption` (e.g. "epoch 1, kNN
+  // 71.2%") goes into the title. False with *error (and a message in the status line) when they are refused.
+  bool setEmbeddings(std::vector<float> values, int n, int d, std::vector<EmbeddingColumn> metadata,
+                     EmbeddingPixels thumbnails, const QString& title, const QString& caption = {},
+                     QString* error = nullptr);
+  // New vectors for the rows shown (same n; any d): re-projected and aligned to the layout shown (see the
+  // top of this file). False with *error when n differs or a value is not finite; the layout is then kept.
+  bool updateVectors(std::vector<float> values, int n, int d, const QString& caption = {}, QString* error = nullptr);
+  bool isLive() const { return live_; }
+  int vectorUpdates() const { return vectorUpdates_; }         // updateVectors() accepted since setEmbeddings
+  int projectedUpdates() const { return projectedUpdates_; }   // of those, projected to the end (none skipped)
+  bool updatePending() const { return pendingSet_ != nullptr; }
+  QString caption() const { return caption_; }                 // of the layout shown
+  // The last finished projection as computed, and the transform that mapped it onto the previous layout
+  // (valid = false for the first one: nothing to align to).
+  const std::vector<float>& unalignedLayout() const { return unaligned_; }
+  const LayoutTransform& lastAlignment() const { return alignment_; }
+  // The projection later runs and updates use; without running one.
+  void setProjectionMethod(Projection method);
+  Projection projectionMethod() const { return projectionMethod_; }
+  // The colours given to the plot, one per point (empty before the first layout).
+  const std::vector<QRgb>& pointColors() const { return colors_; }
+
+  // Dropped images are embedded with this model package (e.g. the one a training run just wrote).
+  bool setEmbedderPackage(const QString& folder, QString* error = nullptr);
+  // What produced the vectors, recorded in a saved store's manifest (default: the embedder's name).
+  void setSourceModel(const QString& modelId) { sourceModel_ = modelId; }
+  // Writes what is shown as an embedding store folder on a worker thread; storeSaved() follows.
+  void saveStore(const QString& folder);
+  bool saving() const;
+
   // Runs a projection on the worker thread (the current one is stopped first).
   void runProjection(Projection method);
   void stopJob();
@@ -88,6 +130,7 @@ class EmbeddingWindow : public QMainWindow {
   void projectionFinished(bool ok);
   void neighboursShown();
   void clustersReady();
+  void storeSaved(bool ok, const QString& message);
 
  private:
   void buildUi();
@@ -102,6 +145,13 @@ class EmbeddingWindow : public QMainWindow {
   void exportCsvDialog();
   void exportImagesDialog();
   void chooseModelDialog();
+  void saveStoreDialog();
+  void showSet(std::shared_ptr<EmbeddingSet> set, Projection method);
+  void bindHoverProviders();
+  void startProjection(Projection method);
+  void startPendingUpdate();
+  void setPointColors(std::vector<QRgb> colors);
+  void updateTitle();
 
   std::shared_ptr<EmbeddingSet> set_;
   std::vector<float> layout_;
@@ -111,6 +161,19 @@ class EmbeddingWindow : public QMainWindow {
   std::vector<int> clusters_;
   int clusterMethod_ = -1;
   std::vector<EmbeddingNeighbour> neighbours_;
+  std::int64_t neighbourFocus_ = -1;  // the clicked row whose neighbours are shown, or -1
+  std::vector<QRgb> colors_;
+
+  // Live embeddings.
+  bool live_ = false;
+  std::shared_ptr<EmbeddingSet> pendingSet_;  // the newest update waiting for the running job to end
+  QString pendingCaption_, projectingCaption_, caption_;
+  int vectorUpdates_ = 0, projectedUpdates_ = 0;
+  std::vector<float> unaligned_;
+  LayoutTransform alignment_;
+  QString sourceModel_;
+  QString embedderFolder_;  // setEmbedderPackage's folder, applied again to later sets of the same vectors
+  QFutureWatcher<void>* saveJob_ = nullptr;
 
   // The one background job (projection or clustering) and its cancel flag.
   QFutureWatcher<void>* job_ = nullptr;
