@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <chrono>
 #include <map>
 #include <cmath>
@@ -40,6 +41,22 @@ Result<IndexKind> parseIndexKind(const std::string& text) {
   for (IndexKind k : {IndexKind::Auto, IndexKind::Flat, IndexKind::Hnsw, IndexKind::Ivf})
     if (text == indexKindName(k)) return k;
   return Error(ErrorCode::InvalidArgument, "unknown index kind '" + text + "' (expected auto, flat, hnsw or ivf)");
+}
+
+std::string describeCalibration(const SearchCalibration& c) {
+  char buf[400];
+  if (c.reached)
+    std::snprintf(buf, sizeof buf,
+                  "%s %d reaches recall@%d %.4f (target %.2f, >= %.4f with 95%% confidence; %d stored vectors as "
+                  "queries, leave-one-out; %d values tried in %.1f s)",
+                  c.parameter.c_str(), c.value, c.k, c.recall, c.targetRecall, c.recallLowerBound, c.queries,
+                  c.evaluations, c.seconds);
+  else
+    std::snprintf(buf, sizeof buf,
+                  "the target recall@%d %.2f is not reachable: the best found is %.4f at %s %d (the cap); rebuild with "
+                  "a larger --hnsw-m / --ef-construction, or use --kind flat (exact)",
+                  c.k, c.targetRecall, c.recall, c.parameter.c_str(), c.value);
+  return buf;
 }
 
 std::vector<std::int64_t> nonFiniteRows(const torch::Tensor& vectors) {

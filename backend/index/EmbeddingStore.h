@@ -39,6 +39,10 @@ enum class IndexKind {
 const char* indexKindName(IndexKind kind);  // "auto", "flat", "hnsw", "ivf"
 Result<IndexKind> parseIndexKind(const std::string& text);
 
+struct SearchCalibration;
+// One line for users: "ef_search 87 reaches recall@10 0.9620 (target 0.95, ...)" or why the target was missed.
+std::string describeCalibration(const SearchCalibration& c);
+
 struct IndexOptions {
   IndexKind kind = IndexKind::Auto;
   std::int64_t flatMaxRows = 200000;  // Auto: exact search up to this many vectors

@@ -1,7 +1,8 @@
-// loupe-cli neighbours --store STORE (--id N | --image FILE --model PACKAGE) [--k 10] [--json]
+// loupe-cli neighbours --store STORE (--id N | --image FILE --model PACKAGE) [--k 10] [--recall R] [--json]
 // The k nearest stored embeddings (cosine similarity) of a stored item (itself excluded) or of an image
 // embedded with the store's model, with their metadata. Uses the store's index as saved; a stale index is
-// rebuilt in memory (with a notice).
+// rebuilt in memory (with a notice). An approximate index's calibration (efSearch / nprobe and its measured
+// recall) is printed on stderr; --recall R recalibrates it in memory for recall@k >= R (not saved).
 #ifdef LOUPE_HAVE_INDEX
 
 #include <nlohmann/json.hpp>
@@ -21,6 +22,7 @@ struct Options {
   std::string store, image, model, device = "auto";
   std::int64_t id = -1;
   int k = 10;
+  double recall = 0.0;
   bool json = false;
 } opt;
 
@@ -30,6 +32,32 @@ int run() {
   auto store = index::EmbeddingStore::open(opt.store, {}, &notices);
   if (!store) return fail(host::BadInput, store.error().message);
   for (const auto& n : notices) std::fprintf(stderr, "loupe-cli: notice: %s\n", n.c_str());
+  index::IndexOptions calibration;
+  calibration.targetRecall = opt.recall > 0 ? opt.recall : calibration.targetRecall;
+  calibration.recallK = opt.recall > 0 ? opt.k : calibration.recallK;
+  if (!store->hasIndex()) {
+    auto built = store->buildIndex(calibration, interruptToken());
+    if (!built) return fail(built.error().code == ErrorCode::Cancelled ? host::Cancelled : host::TaskFailed, built.error().message);
+  } else if (opt.recall > 0 && store->indexKind() != index::IndexKind::Flat) {
+    const auto& c = store->manifest().calibration;
+    if (!c.done || c.targetRecall != opt.recall || c.k != std::min<std::int64_t>(opt.k, store->size() - 1)) {
+      auto cal = store->calibrateSearch(calibration, interruptToken());
+      if (!cal) return fail(cal.error().code == ErrorCode::Cancelled ? host::Cancelled : host::TaskFailed, cal.error().message);
+      std::fprintf(stderr, "loupe-cli: recalibrated in memory (not saved; `loupe-cli index --store %s --recall %g --recall-k %d` keeps it)\n",
+                   opt.store.c_str(), opt.recall, opt.k);
+    }
+  }
+  // The index's recall on stderr (JSON consumers get it from manifest.json; a recalibration is always said).
+  if (opt.json) {
+  } else if (store->indexKind() != index::IndexKind::Flat && store->manifest().calibration.done)
+    std::fprintf(stderr, "loupe-cli: %s index: %s\n", index::indexKindName(store->indexKind()),
+                 index::describeCalibration(store->manifest().calibration).c_str());
+  else if (store->indexKind() != index::IndexKind::Flat)
+    std::fprintf(stderr, "loupe-cli: %s index with %s %d, recall not measured (`loupe-cli index --store %s --recall 0.95` measures it)\n",
+                 index::indexKindName(store->indexKind()), store->indexKind() == index::IndexKind::Hnsw ? "efSearch" : "nprobe",
+                 store->indexKind() == index::IndexKind::Hnsw ? store->manifest().indexOptions.hnswEfSearch
+                                                              : store->manifest().indexOptions.ivfProbe,
+                 opt.store.c_str());
 
   Result<std::vector<index::Neighbour>> found = std::vector<index::Neighbour>{};
   if (opt.id >= 0) {
@@ -84,6 +112,10 @@ Subcommand setup(CLI::App& group) {
   app->add_option("--image", opt.image, "An image file, embedded with --model");
   app->add_option("--model", opt.model, "The model package that made the store (for --image)");
   app->add_option("--k", opt.k, "Neighbours to list")->check(CLI::Range(1, 10000))->capture_default_str();
+  app->add_option("--recall", opt.recall,
+                  "HNSW/IVF: recalibrate efSearch / nprobe in memory for this recall@k (default: the store's saved "
+                  "calibration)")
+      ->check(CLI::Range(0.0, 1.0));
   app->add_option("--device", opt.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
   app->add_flag("--json", opt.json, "JSON array instead of a table");
   return {app, run};
