@@ -145,13 +145,12 @@ int run() {
   if (auto probe = train::makeLoss(opt.loss, *params); !probe) return fail(host::Usage, probe.error().message);
   auto widths = parseWidths();
   if (!widths) return fail(host::Usage, widths.error().message);
+  const int threads = configureThreads(opt.threads);
+  auto data = loadData(cancel);  // before the output folder exists: it may be inside --data
+  if (!data) return fail(exitCodeFor(data.error(), host::BadInput), data.error().message);
   std::error_code ec;
   fs::create_directories(opt.out, ec);
   if (!fs::is_directory(opt.out, ec)) return fail(host::OutputFailed, "cannot create the output folder " + opt.out);
-  const int threads = configureThreads(opt.threads);
-
-  auto data = loadData(cancel);
-  if (!data) return fail(exitCodeFor(data.error(), host::BadInput), data.error().message);
   train::ImageSet& trainSet = data->train;
   const train::ImageSet& testSet = data->test;
   if (opt.limit > 0 && opt.limit < trainSet.size()) {
