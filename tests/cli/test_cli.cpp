@@ -1,10 +1,10 @@
 // loupe-cli end to end: the real binary, real files, documented exit codes and one-line errors.
 // The ELA output is checked against the same computation done in-process through the backend.
 
+#include "../support/CliRun.h"
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
-#include <QProcess>
 #include <QtTest>
 
 #include <opencv2/imgcodecs.hpp>
@@ -18,22 +18,8 @@
 using namespace loupe;
 
 namespace {
-struct Run {
-  int exitCode = -1;
-  QString out;
-  QString err;
-};
-
-Run cli(const QStringList& args) {
-  QProcess p;
-  p.start(QStringLiteral(LOUPE_BINARY_DIR "/bin/loupe-cli"), args);
-  Run r;
-  if (!p.waitForFinished(120000)) return r;
-  r.exitCode = p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2;  // -2: crashed
-  r.out = QString::fromUtf8(p.readAllStandardOutput());
-  r.err = QString::fromUtf8(p.readAllStandardError());
-  return r;
-}
+using Run = loupe::test::CliRun;
+Run cli(const QStringList& args) { return loupe::test::runCli(args, 120000); }
 }  // namespace
 
 class TestCli : public QObject {

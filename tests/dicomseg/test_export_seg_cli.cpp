@@ -2,9 +2,9 @@
 // when absent): prostate.detect's candidate_labels.nii.gz + candidates.json -> a DICOM SEG on the T2W
 // series with one segment per candidate, described from candidates.json, read back voxel for voxel equal
 // to the candidate labels on the series' grid; bad inputs exit 3 with a message naming the problem.
+#include "../support/CliRun.h"
 #include <QDir>
 #include <QFile>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -21,16 +21,8 @@ namespace {
 const QString kStudy = QStringLiteral(LOUPE_SHARED_DATA_DIR "/prostate_mri/input/dcm/ProstateX/ProstateX-0000/07-07-2011");
 const QString kT2 = kStudy + "/4.000000-t2tsetra-00702";
 
-struct Run {
-  int code = -1;
-  QString out, err;
-};
-Run cli(const QStringList& args) {
-  QProcess p;
-  p.start(QStringLiteral(LOUPE_BINARY_DIR "/bin/loupe-cli"), args);
-  p.waitForFinished(300000);
-  return {p.exitCode(), QString::fromLocal8Bit(p.readAllStandardOutput()), QString::fromLocal8Bit(p.readAllStandardError())};
-}
+using Run = loupe::test::CliRun;
+Run cli(const QStringList& args) { return loupe::test::runCli(args, 300000); }
 
 }  // namespace
 
@@ -45,11 +37,11 @@ class TestExportSegCli : public QObject {
     QTemporaryDir dir;
     const QString out = dir.filePath("detect");
     Run d = cli({"run", "prostate.detect", kStudy, "--out", out, "--quiet"});
-    QVERIFY2(d.code == 0, qPrintable(d.err));
+    QVERIFY2(d.exitCode == 0, qPrintable(d.err));
     const QString seg = dir.filePath("candidates_seg.dcm");
     Run e = cli({"export", "seg", "--labels", out + "/candidate_labels.nii.gz", "--series", kT2, "--candidates",
                  out + "/candidates.json", "--out", seg});
-    QVERIFY2(e.code == 0, qPrintable(e.err));
+    QVERIFY2(e.exitCode == 0, qPrintable(e.err));
     QVERIFY2(e.out.contains("DICOM SEG with"), qPrintable(e.out));
 
     auto labels = volume::readVolume((out + "/candidate_labels.nii.gz").toStdString());
@@ -80,10 +72,10 @@ class TestExportSegCli : public QObject {
   void badInputsExitThreeWithTheReason() {
     QTemporaryDir dir;
     Run noImages = cli({"export", "seg", "--labels", dir.filePath("x.nii.gz"), "--series", kStudy, "--out", dir.filePath("a.dcm")});
-    QCOMPARE(noImages.code, 3);
+    QCOMPARE(noImages.exitCode, 3);
     QVERIFY2(noImages.err.contains("holds no DICOM images directly"), qPrintable(noImages.err));
     Run noLabels = cli({"export", "seg", "--labels", dir.filePath("missing.nii.gz"), "--series", kT2, "--out", dir.filePath("b.dcm")});
-    QCOMPARE(noLabels.code, 3);
+    QCOMPARE(noLabels.exitCode, 3);
     QVERIFY2(noLabels.err.contains("missing.nii.gz"), qPrintable(noLabels.err));
     QVERIFY(!QFile::exists(dir.filePath("a.dcm")) && !QFile::exists(dir.filePath("b.dcm")));
   }

@@ -4,6 +4,7 @@
 // `loupe-cli run forgery.localize` writes for the same image, with the metric definitions of
 // ForgeryMetrics.h (whose values are checked by hand in test_forgery_metrics).
 
+#include "../support/CliRun.h"
 #include <QtTest>
 
 #include <cmath>
@@ -20,18 +21,8 @@ using nlohmann::json;
 
 namespace {
 
-struct Run {
-  int exitCode = -1;
-  QString out, err;
-};
-
-Run cli(const QStringList& args) {
-  QProcess p;
-  p.start(QStringLiteral(LOUPE_BINARY_DIR "/bin/loupe-cli"), args);
-  p.waitForFinished(120000);
-  return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2, p.readAllStandardOutput(),
-          p.readAllStandardError()};
-}
+using Run = loupe::test::CliRun;
+Run cli(const QStringList& args) { return loupe::test::runCli(args, 120000); }
 
 Image noisy(int w, int h, int x0, int y0, int rw, int rh, std::vector<std::uint8_t>& truth, unsigned seed) {
   std::mt19937 rng(seed);

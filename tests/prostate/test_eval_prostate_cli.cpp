@@ -1,8 +1,8 @@
 // `loupe-cli eval prostate` on NIfTI folders holding the hand-built cases of test_picai_metrics
 // (AP 1/2, AUROC 2/3, PI-CAI score 7/12, worked out there), its JSON report, likelihood input (--softmax)
 // and usage/bad-input exit codes.
+#include "../support/CliRun.h"
 #include <QDir>
-#include <QProcess>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -15,17 +15,8 @@ using namespace loupe;
 
 namespace {
 
-struct Run {
-  int exitCode = -1;
-  QString out, err;
-};
-
-Run cli(const QStringList& args) {
-  QProcess p;
-  p.start(QStringLiteral(LOUPE_BINARY_DIR "/bin/loupe-cli"), args);
-  p.waitForFinished(120000);
-  return {p.exitCode(), QString::fromUtf8(p.readAllStandardOutput()), QString::fromUtf8(p.readAllStandardError())};
-}
+using Run = loupe::test::CliRun;
+Run cli(const QStringList& args) { return loupe::test::runCli(args, 120000); }
 
 void line(Volume& v, std::int64_t x0, std::int64_t x1, std::int64_t y, std::int64_t z, double value) {
   for (std::int64_t x = x0; x <= x1; ++x) {
