@@ -1,18 +1,25 @@
 #pragma once
-// Shared by the projection tests: seeded Gaussian blobs, the Fashion-MNIST subset the reference fixture was
-// made from (tests/projection/make_reference.py), and that fixture.
+// Shared by the projection tests: seeded Gaussian blobs, exact neighbour graphs, the Fashion-MNIST subset the
+// reference fixture was made from (tests/projection/make_reference.py) and that fixture, and a run cancelled
+// from another thread.
 
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QElapsedTimer>
 #include <QString>
 
 #include <torch/types.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdint>
+#include <thread>
 #include <utility>
 #include <vector>
 
+#include "analysis/Knn.h"
+#include "core/CancelToken.h"
 #include "train/data/Idx.h"
 
 namespace projection_test {
@@ -45,6 +52,42 @@ inline QJsonObject fashionReference() {
   QFile f(QStringLiteral(LOUPE_SOURCE_DIR "/tests/projection/fashion_reference.json"));
   if (!f.open(QIODevice::ReadOnly)) return {};
   return QJsonDocument::fromJson(f.readAll()).object();
+}
+
+// The exact k-nearest-neighbour graph of `x` (Euclidean).
+inline loupe::analysis::KnnGraph graphOf(const torch::Tensor& x, int k) {
+  loupe::analysis::KnnOptions o;
+  o.k = k;
+  return *loupe::analysis::exactKnn(x, o);
+}
+
+// What happened to a run cancelled from another thread `afterMs` after it started.
+struct CancelledRun {
+  bool ok = true;                               // the run finished anyway
+  loupe::ErrorCode code = loupe::ErrorCode::Internal;  // its error otherwise
+  qint64 returnedMsAfterCancel = 0;
+};
+
+// Runs `run(cancel)` (returning a Result) while another thread cancels it after `afterMs`.
+template <class Run>
+CancelledRun cancelDuring(Run run, int afterMs = 1500) {
+  loupe::CancelToken cancel;
+  std::atomic<qint64> cancelledAt{0};
+  QElapsedTimer clock;
+  clock.start();
+  std::thread canceller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(afterMs));
+    cancelledAt = clock.elapsed();
+    cancel.cancel();
+  });
+  auto r = run(cancel);
+  const qint64 returnedAt = clock.elapsed();
+  canceller.join();
+  CancelledRun c;
+  c.ok = r.ok();
+  if (!r.ok()) c.code = r.error().code;
+  c.returnedMsAfterCancel = returnedAt - cancelledAt.load();
+  return c;
 }
 
 }  // namespace projection_test
