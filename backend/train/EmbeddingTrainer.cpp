@@ -1,5 +1,6 @@
 #include "EmbeddingTrainer.h"
 #include "train/Schedule.h"
+#include "train/TrainLoop.h"
 
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/torch.h>
@@ -8,7 +9,6 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <sstream>
 
 #include "core/Device.h"
 #include "train/losses/Cone.h"
@@ -44,23 +44,11 @@ torch::Tensor augmentBatch(const torch::Tensor& images, int pad, bool flip, std:
 
 namespace {
 
-std::string formatDuration(double s) {
-  if (!std::isfinite(s) || s < 0) return "?";
-  const int t = int(s + 0.5);
-  char buf[32];
-  if (t >= 3600) std::snprintf(buf, sizeof buf, "%dh%02dm", t / 3600, (t / 60) % 60);
-  else std::snprintf(buf, sizeof buf, "%dm%02ds", t / 60, t % 60);
-  return buf;
-}
-
 torch::Tensor normaliseBatch(const torch::Tensor& u8, const torch::Tensor& mean, const torch::Tensor& stdv) {
   return (u8.to(torch::kFloat) / 255.0 - mean) / stdv;
 }
 
-struct Checkpoint {
-  int epoch = 0;
-  std::vector<double> losses;
-};
+using Checkpoint = EpochState;
 
 Result<void> saveCheckpoint(const std::string& path, EmbeddingCnn& model, torch::optim::Optimizer& opt, Loss& loss,
                             const Checkpoint& state) {
@@ -187,8 +175,7 @@ Result<TrainResult> trainEmbeddingCnn(const ImageSet& data, const TrainOptions& 
     for (auto& g : opt->param_groups()) g.options().set_lr(lr);
   };
 
-  const auto trainStart = std::chrono::steady_clock::now();
-  int64_t stepsThisRun = 0;
+  StepProgress stepProgress(progress, o.epochs, totalSteps);
   for (int epoch = state.epoch; epoch < o.epochs; ++epoch) {
     std::mt19937_64 rng(o.seed * 1000003ULL + uint64_t(epoch));
     at::Generator gen = at::detail::createCPUGenerator(o.seed * 7919ULL + uint64_t(epoch));
@@ -235,27 +222,17 @@ Result<TrainResult> trainEmbeddingCnn(const ImageSet& data, const TrainOptions& 
       loss.update(in);
       sum += v;
       for (const auto& [k, t] : loss.lastTerms()) termSums[k] += t;
-      ++stepsThisRun;
       if (o.onStep) o.onStep(step, totalSteps, v);
-      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - trainStart).count();
-      const double eta = elapsed / double(stepsThisRun) * double(totalSteps - step - 1);
-      std::ostringstream stage;
-      stage.precision(4);
-      stage << "epoch " << epoch + 1 << "/" << o.epochs << ", loss " << sum / double(s + 1) << ", ETA " << formatDuration(eta);
-      progress.report(double(step + 1) / double(totalSteps), stage.str());
-    }
-    state.epoch = epoch + 1;
-    state.losses.push_back(sum / double(perEpoch));
-    if (!o.checkpointPath.empty()) {
-      if (auto ok = saveCheckpoint(o.checkpointPath, model, *opt, loss, state); !ok) return ok.error();
+      stepProgress.stepDone(epoch, step, sum / double(s + 1));
     }
     for (auto& [k, t] : termSums) t /= double(perEpoch);
-    if (o.onEpoch) {
-      model->eval();
-      const bool goOn = o.onEpoch(epoch + 1, state.losses.back(), termSums, model);
-      model->train();
-      if (!goOn) break;
-    }
+    auto goOn = finishEpoch(
+        model, state, epoch, sum / double(perEpoch),
+        o.checkpointPath.empty() ? nullptr
+                                 : std::function<Result<void>()>([&] { return saveCheckpoint(o.checkpointPath, model, *opt, loss, state); }),
+        o.onEpoch ? std::function<bool()>([&] { return o.onEpoch(epoch + 1, state.losses.back(), termSums, model); }) : nullptr);
+    if (!goOn) return goOn.error();
+    if (!*goOn) break;
   }
   model->eval();
   result.model = model;

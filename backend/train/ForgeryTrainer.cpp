@@ -1,12 +1,12 @@
 #include "ForgeryTrainer.h"
 #include "train/Schedule.h"
+#include "train/TrainLoop.h"
 
 #include <torch/torch.h>
 
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <sstream>
 
 #include "core/Device.h"
 #include "train/losses/Loss.h"
@@ -15,19 +15,7 @@ namespace loupe::train {
 namespace fs = std::filesystem;
 namespace {
 
-std::string formatDuration(double s) {
-  if (!std::isfinite(s) || s < 0) return "?";
-  const int t = int(s + 0.5);
-  char buf[32];
-  if (t >= 3600) std::snprintf(buf, sizeof buf, "%dh%02dm", t / 3600, (t / 60) % 60);
-  else std::snprintf(buf, sizeof buf, "%dm%02ds", t / 60, t % 60);
-  return buf;
-}
-
-struct Checkpoint {
-  int epoch = 0;
-  std::vector<double> losses;
-};
+using Checkpoint = EpochState;
 
 torch::Tensor architectureTensor(const ForgeryFcnConfig& c, int size) {
   return torch::tensor(std::vector<int64_t>{c.width, c.featureDim, size});
@@ -127,7 +115,7 @@ Result<ForgeryTrainResult> trainForgeryExtractor(const SpliceSynth& data, const 
   };
 
   const auto start = std::chrono::steady_clock::now();
-  int64_t stepsThisRun = 0;
+  StepProgress stepProgress(progress, o.epochs, totalSteps);
   for (int epoch = state.epoch; epoch < o.epochs; ++epoch) {
     double sum = 0;
     int counted = 0;
@@ -155,24 +143,15 @@ Result<ForgeryTrainResult> trainForgeryExtractor(const SpliceSynth& data, const 
       opt.step();
       sum += v;
       ++counted;
-      ++stepsThisRun;
-      const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      const double eta = elapsed / double(stepsThisRun) * double(totalSteps - step - 1);
-      std::ostringstream stage;
-      stage.precision(4);
-      stage << "epoch " << epoch + 1 << "/" << o.epochs << ", loss " << sum / counted << ", ETA " << formatDuration(eta);
-      progress.report(double(step + 1) / double(totalSteps), stage.str());
+      stepProgress.stepDone(epoch, step, sum / counted);
     }
-    state.epoch = epoch + 1;
-    state.losses.push_back(sum / std::max(1, counted));
-    if (!o.checkpointPath.empty())
-      if (auto ok = saveCheckpoint(o.checkpointPath, model, opt, state, size); !ok) return ok.error();
-    if (o.onEpoch) {
-      model->eval();
-      const bool goOn = o.onEpoch(epoch + 1, state.losses.back(), model);
-      model->train();
-      if (!goOn) break;
-    }
+    auto goOn = finishEpoch(
+        model, state, epoch, sum / std::max(1, counted),
+        o.checkpointPath.empty() ? nullptr
+                                 : std::function<Result<void>()>([&] { return saveCheckpoint(o.checkpointPath, model, opt, state, size); }),
+        o.onEpoch ? std::function<bool()>([&] { return o.onEpoch(epoch + 1, state.losses.back(), model); }) : nullptr);
+    if (!goOn) return goOn.error();
+    if (!*goOn) break;
   }
   model->eval();
   result.model = model;
