@@ -1,11 +1,12 @@
 #pragma once
 // Exact top-k inner products of a few queries against N stored rows in one pass over the rows.
 //
-// The rows are split into chunks, one per thread (at::parallel_for); each chunk walks its rows in blocks of
+// The rows are split into steps of 4096 that the threads (at::parallel_for, one task per thread) take from
+// a shared counter, so a thread that gets less CPU does less of the work; each walks its rows in blocks of
 // 256 whose scores (256 x queries floats) stay in the L1/L2 cache, computed by a register-tiled kernel
 // (2-4 rows x 1-4 queries per tile, 8-wide vectors; AVX2 when the CPU has it, the same arithmetic on the
 // baseline ISA otherwise, so scores are bit-identical on every x86-64 machine), and keeps its own top-k per
-// query (a heap of k whose weakest entry is the threshold most scores fail at once). The chunks' top-k are
+// query (a heap of k whose weakest entry is the threshold most scores fail at once). The threads' top-k are
 // then merged. No N-sized score array and no second pass: memory traffic is one read of the rows.
 //
 // Order: score descending, ties by ascending id (the lowest ids win a tie at the k-th place). FAISS's

@@ -8,6 +8,7 @@
 // multiple of 8, and cancellation.
 #include <QtTest>
 
+#include <ATen/Parallel.h>
 #include <faiss/IndexFlat.h>
 
 #include <cmath>
@@ -41,6 +42,9 @@ TopK scan(const torch::Tensor& base, const torch::Tensor& queries, int64_t k) {
 class TestExactScan : public QObject {
   Q_OBJECT
  private Q_SLOTS:
+  // Two threads even on one core (Debian's LibTorch defaults to one): the per-thread top-k are merged.
+  void initTestCase() { at::set_num_threads(2); }
+
   void matchesFloat64BruteForce_data() {
     QTest::addColumn<int>("n");
     QTest::addColumn<int>("d");
