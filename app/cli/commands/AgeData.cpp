@@ -417,4 +417,25 @@ AgeMetrics ageMetrics(const std::vector<double>& truth, const std::vector<double
   return m;
 }
 
+ExtractOptions FaceOptions::extract(int batch) const {
+  ExtractOptions x;
+  x.crops = crops;
+  x.crop.margin = static_cast<float>(margin);
+  x.crop.align = align;
+  x.batch = batch;
+  x.cacheDir = cache;
+  x.useCache = !noCache;
+  x.device = device;
+  return x;
+}
+
+void addFaceOptions(CLI::App* app, FaceOptions& o, const std::string& deviceHelp) {
+  app->add_flag("--crops", o.crops, "Images are already face crops: skip detection");
+  app->add_option("--margin", o.margin, "Crop margin per side, fraction of the face box")->check(CLI::Range(0.0, 1.0));
+  app->add_flag("!--no-align", o.align, "Do not rotate crops to level the eyes");
+  app->add_option("--device", o.device, deviceHelp);
+  app->add_option("--cache", o.cache, "Feature cache folder (default: ~/.cache/loupe/face-features)");
+  app->add_flag("--no-cache", o.noCache, "Neither read nor write the feature cache");
+}
+
 }  // namespace loupe::cli::age

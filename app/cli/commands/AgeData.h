@@ -9,6 +9,8 @@
 // written through a temporary file renamed into place, after every batch, so a cancelled run keeps what it
 // computed.
 
+#include <CLI/CLI.hpp>
+
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -71,6 +73,16 @@ struct ExtractStats {
 };
 
 std::string defaultCacheDir();
+
+// How eval age and train age get their features, as options: --crops, --margin, --no-align, --device,
+// --cache, --no-cache.
+struct FaceOptions {
+  bool crops = false, align = true, noCache = false;
+  double margin = 0.2;
+  std::string device = "cpu", cache;
+  ExtractOptions extract(int batch) const;
+};
+void addFaceOptions(CLI::App* app, FaceOptions& options, const std::string& deviceHelp = "auto, cpu, cuda or cuda:N");
 
 // Features of every sample, in order. Unreadable images and images without a face are records with that
 // status (and a note), not errors; errors are reserved for missing models, cancellation and broken caches

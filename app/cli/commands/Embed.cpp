@@ -18,6 +18,7 @@
 #include <map>
 
 #include "Command.h"
+#include "CommonOptions.h"
 #include "EmbedImages.h"
 #include "core/Sha256.h"
 #include "host/ExitCodes.h"
@@ -42,8 +43,6 @@ struct Collected {
   index::MetaTable meta;
   index::StoreSource source;
 };
-
-int codeFor(const Error& e, int otherwise) { return e.code == ErrorCode::Cancelled ? host::Cancelled : otherwise; }
 
 std::string listRows(const std::vector<std::int64_t>& rows) {
   std::string s;
@@ -244,7 +243,7 @@ int run() {
     auto embedder = ImageEmbedder::open(opt.model, opt.device, opt.batch);
     if (!embedder) {
       finishProgress();
-      return fail(embedder.error().code == ErrorCode::DeviceUnavailable ? host::NoDevice : host::BadInput, embedder.error().message);
+      return fail(exitCodeFor(embedder.error(), host::BadInput), embedder.error().message);
     }
     deviceName = embedder->deviceName();
     collected = idx ? fromIdx(*embedder, cancel, progress) : fromFolder(*embedder, cancel, progress);
@@ -255,7 +254,7 @@ int run() {
     }
   }
   finishProgress();
-  if (!collected) return fail(codeFor(collected.error(), host::BadInput), collected.error().message);
+  if (!collected) return fail(exitCodeFor(collected.error(), host::BadInput), collected.error().message);
   collected->source.input = opt.data;
 
   // Non-finite rows: dropped and listed (or refused).
@@ -283,12 +282,12 @@ int run() {
     auto built = store->buildIndex(io, cancel, progress.slice(0.0, 0.7));
     if (!built) {
       finishProgress();
-      return fail(codeFor(built.error(), host::TaskFailed), built.error().message);
+      return fail(exitCodeFor(built.error(), host::TaskFailed), built.error().message);
     }
   }
   auto saved = store->save(opt.out, cancel, progress.slice(0.7, 1.0));
   finishProgress();
-  if (!saved) return fail(codeFor(saved.error(), host::OutputFailed), saved.error().message);
+  if (!saved) return fail(exitCodeFor(saved.error(), host::OutputFailed), saved.error().message);
   if (!opt.quiet)
     std::printf("%lld embeddings (%lld-d) from %s, model %s on %s, index %s: %s (%.1f s)\n", (long long)store->size(),
                 (long long)store->dim(), opt.data.c_str(), store->manifest().source.modelId.c_str(), deviceName.c_str(),
@@ -307,11 +306,11 @@ Subcommand setup(CLI::App& group) {
   app->add_option("--out", opt.out, "Store folder to write")->required();
   app->add_option("--index", opt.index, "auto (flat up to 200k vectors, else hnsw), flat, hnsw, ivf or none")->capture_default_str();
   app->add_option("--batch", opt.batch, "Images per forward")->check(CLI::Range(1, 4096))->capture_default_str();
-  app->add_option("--device", opt.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
-  app->add_option("--threads", opt.threads, "CPU threads (default: one per core)")->check(CLI::Range(1, 256));
+  addDeviceOption(app, opt.device);
+  addThreadsOption(app, opt.threads);
   app->add_flag("--refuse-nonfinite", opt.refuseNonFinite, "Fail on NaN/Inf rows instead of dropping and listing them");
   app->add_flag("--force", opt.force, "Replace an existing store");
-  app->add_flag("--quiet,-q", opt.quiet, "No progress bar or summary");
+  addQuietFlag(app, opt.quiet, true, "No progress bar or summary");
   return {app, run};
 }
 

@@ -24,6 +24,7 @@
 
 #include "AgeData.h"
 #include "Command.h"
+#include "CommonOptions.h"
 #include "core/Device.h"
 #include "core/DeviceRequest.h"
 #include "host/ExitCodes.h"
@@ -37,9 +38,9 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Options {
-  std::string images, labels, device = "cpu", json, features, head, featuresOut, cache;
-  bool crops = false, align = true, quiet = false, noCache = false;
-  double margin = 0.2;
+  std::string images, labels, json, features, head, featuresOut;
+  age::FaceOptions face;
+  bool quiet = false;
   int batch = 16, threads = 0, limit = 0;
 } opt;
 
@@ -105,7 +106,7 @@ int run() {
   std::error_code ec;
   if (!fs::is_directory(opt.images, ec)) return fail(host::BadInput, "--images " + opt.images + " is not a folder");
   if (opt.threads > 0) torch::set_num_threads(opt.threads);
-  auto request = DeviceRequest::parse(opt.device);
+  auto request = DeviceRequest::parse(opt.face.device);
   if (!request) return fail(host::Usage, request.error().message);
   auto device = resolveDevice(*request);
   if (!device) return fail(host::NoDevice, device.error().message);
@@ -129,14 +130,7 @@ int run() {
   if (samples.empty() || (labelled == 0 && opt.featuresOut.empty()))
     return fail(host::BadInput, opt.images + " holds no labelled faces (UTKFace names age_gender_race_*.jpg, or --labels CSV)");
 
-  age::ExtractOptions x;
-  x.crops = opt.crops;
-  x.crop.margin = static_cast<float>(opt.margin);
-  x.crop.align = opt.align;
-  x.batch = opt.batch;
-  x.cacheDir = opt.cache;
-  x.useCache = !opt.noCache;
-  x.device = opt.device;
+  const age::ExtractOptions x = opt.face.extract(opt.batch);
   age::ExtractStats stats;
   Progress progress = terminalProgress(opt.quiet);
   auto records = age::extractFeatures(samples, x, progress, cancel, &stats);
@@ -177,7 +171,7 @@ int run() {
   std::ostringstream out;
   out << "faces evaluated: " << m.n << " of " << labelled << " labelled images"
       << (stats.unreadable ? " (" + std::to_string(stats.unreadable) + " unreadable)" : std::string())
-      << (opt.crops ? " (--crops: whole images are face crops)"
+      << (opt.face.crops ? " (--crops: whole images are face crops)"
                     : " (" + std::to_string(stats.noFace) + " without a detected face)")
       << "\n";
   if (!opt.featuresOut.empty() && unlabelled) out << "unlabelled images (features only): " << unlabelled << "\n";
@@ -204,7 +198,7 @@ int run() {
   if (stats.computed > 0)
     out << "latency (" << (device->is_cuda() ? "CUDA" : "CPU, " + std::to_string(torch::get_num_threads()) + " threads")
         << ", computed images only): decode " << f2(1000.0 * stats.decodeSeconds / computedImages, "%.1f") << " ms/image"
-        << (opt.crops ? std::string() : ", detection " + f2(1000.0 * stats.detectSeconds / computedImages, "%.1f") + " ms/image")
+        << (opt.face.crops ? std::string() : ", detection " + f2(1000.0 * stats.detectSeconds / computedImages, "%.1f") + " ms/image")
         << ", age+gender " << f2(1000.0 * stats.ageSeconds / std::max(stats.agedFaces, 1), "%.1f")
         << " ms/face (batches of up to " << opt.batch << " faces across images), end to end "
         << f2(1000.0 * (stats.decodeSeconds + stats.detectSeconds + stats.ageSeconds) / computedImages, "%.1f") << " ms/image\n";
@@ -326,22 +320,17 @@ Subcommand setup(CLI::App& group) {
   auto* app = group.add_subcommand("age", "Age and gender of labelled faces (UTKFace names or a CSV) against the truth");
   app->add_option("--images", opt.images, "Folder of face photos")->required();
   app->add_option("--labels", opt.labels, "CSV with columns filename, age [, gender (0 male, 1 female)]");
-  app->add_flag("--crops", opt.crops, "Images are already face crops: skip detection");
   app->add_option("--head", opt.head, "A trained age head package (loupe-cli train age), evaluated beside the pretrained one");
-  app->add_option("--margin", opt.margin, "Crop margin per side, fraction of the face box")->check(CLI::Range(0.0, 1.0));
-  app->add_flag("!--no-align", opt.align, "Do not rotate crops to level the eyes");
-  app->add_option("--device", opt.device, "auto, cpu, cuda or cuda:N");
+  age::addFaceOptions(app, opt.face);
   app->add_option("--batch", opt.batch, "Images per step and faces per faceres call")->check(CLI::Range(1, 1024));
   app->add_option("--threads", opt.threads, "CPU threads (default: LibTorch's)")->check(CLI::Range(1, 256));
   app->add_option("--limit", opt.limit, "Only the first N images")->check(CLI::Range(1, 10'000'000));
-  app->add_option("--json", opt.json, "Also write the numbers to this JSON file");
+  addJsonOption(app, opt.json);
   app->add_option("--features", opt.features, "Write truth, prediction and the 1024-d features per face to this CSV");
   app->add_option("--features-out", opt.featuresOut,
                   "Folder for the embedding view: vectors.npy + meta.csv (and the head's embedding); unlabelled images "
                   "are included");
-  app->add_option("--cache", opt.cache, "Feature cache folder (default: ~/.cache/loupe/face-features)");
-  app->add_flag("--no-cache", opt.noCache, "Neither read nor write the feature cache");
-  app->add_flag("--quiet", opt.quiet, "No progress bar");
+  addQuietFlag(app, opt.quiet);
   return {app, run};
 }
 

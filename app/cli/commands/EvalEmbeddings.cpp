@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "Command.h"
+#include "CommonOptions.h"
 #include "core/Device.h"
 #include "core/DeviceRequest.h"
 #include "host/ExitCodes.h"
@@ -116,10 +117,10 @@ Subcommand setup(CLI::App& group) {
   app->add_option("--probe-epochs", opt.probeEpochs, "Epochs of the linear probe")->check(CLI::Range(1, 1000));
   app->add_flag("--no-probe", opt.noProbe, "Skip the linear probe");
   app->add_option("--recall", opt.recall, "K values for Recall@K, comma-separated");
-  app->add_option("--device", opt.device, "auto, cpu, cuda or cuda:N");
-  app->add_option("--threads", opt.threads, "CPU threads (default: one per core)")->check(CLI::Range(1, 256));
-  app->add_option("--json", opt.json, "Also write the numbers to this JSON file");
-  app->add_flag("--quiet", opt.quiet, "No progress bar");
+  addDeviceOption(app, opt.device);
+  addThreadsOption(app, opt.threads);
+  addJsonOption(app, opt.json);
+  addQuietFlag(app, opt.quiet);
   return {app, run};
 }
 

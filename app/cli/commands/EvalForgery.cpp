@@ -26,6 +26,7 @@
 #include <set>
 
 #include "Command.h"
+#include "CommonOptions.h"
 #include "analysis/ForgeryMetrics.h"
 #include "core/Device.h"
 #include "host/ExitCodes.h"
@@ -372,7 +373,7 @@ Subcommand setup(CLI::App& group) {
       ->capture_default_str();
   app->add_flag("--pristine-without-mask", opt.pristineWithoutMask,
                 "Images without a mask are authentic (empty ground truth) instead of an error");
-  app->add_option("--device", opt.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
+  addDeviceOption(app, opt.device);
   app->add_option("--threads", opt.threads, "CPU threads (default: one per core)");
   app->add_option("--plugin-dir", opt.pluginDirs, "Extra folder to search for plugins");
   app->add_flag("--quiet,-q", opt.quiet, "Only the summary");

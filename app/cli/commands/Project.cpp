@@ -10,6 +10,7 @@
 #include <map>
 
 #include "Command.h"
+#include "CommonOptions.h"
 #include "analysis/Pca.h"
 #include "analysis/Tsne.h"
 #include "analysis/Umap.h"
@@ -152,7 +153,7 @@ int run() {
   auto store = index::EmbeddingStore::open(opt.store, {}, &notices, cancel, progress.slice(0.0, 0.2));
   if (!store) {
     finishProgress();
-    return fail(store.error().code == ErrorCode::Cancelled ? host::Cancelled : host::BadInput, store.error().message);
+    return fail(exitCodeFor(store.error(), host::BadInput), store.error().message);
   }
   if (opt.dims < 1 || opt.dims > store->dim())
     return fail(host::Usage, "--dims " + std::to_string(opt.dims) + ": the store's embeddings have " + std::to_string(store->dim()) + " dimensions");
@@ -165,7 +166,7 @@ int run() {
   auto p = method->second(r, cancel, progress.slice(0.2, 0.95));
   finishProgress();
   for (const auto& n : notices) std::fprintf(stderr, "loupe-cli: notice: %s\n", n.c_str());
-  if (!p) return fail(p.error().code == ErrorCode::Cancelled ? host::Cancelled : host::TaskFailed, p.error().message);
+  if (!p) return fail(exitCodeFor(p.error(), host::TaskFailed), p.error().message);
   for (const auto& n : p->notices) std::fprintf(stderr, "loupe-cli: notice: %s\n", n.c_str());
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 
@@ -209,9 +210,9 @@ Subcommand setup(CLI::App& group) {
   app->add_option("--dims", opt.dims, "Output dimensions")->check(CLI::Range(1, 4096))->capture_default_str();
   app->add_option("--out", opt.out, "CSV to write: id, x, y[, z], metadata")->required();
   app->add_option("--seed", opt.seed, "Random seed (for stochastic methods)")->capture_default_str();
-  app->add_option("--device", opt.device, "auto, cpu, cuda or cuda:N")->capture_default_str();
-  app->add_option("--threads", opt.threads, "CPU threads (default: one per core)")->check(CLI::Range(1, 256));
-  app->add_flag("--quiet,-q", opt.quiet, "No progress bar or summary");
+  addDeviceOption(app, opt.device);
+  addThreadsOption(app, opt.threads);
+  addQuietFlag(app, opt.quiet, true, "No progress bar or summary");
   return {app, run};
 }
 

@@ -19,6 +19,7 @@
 
 #include "AgeData.h"
 #include "Command.h"
+#include "CommonOptions.h"
 #include "core/Device.h"
 #include "host/ExitCodes.h"
 #include "train/AgeHead.h"
@@ -28,9 +29,10 @@ namespace {
 namespace fs = std::filesystem;
 
 struct Options {
-  std::string images, labels, out, device = "cpu", cache, json, loss = "age_cosine", licence;
-  bool crops = false, align = true, quiet = false, noCache = false;
-  double margin = 0.2, lr = 1e-3, weightDecay = 1e-2, contrastiveWeight = 1.0, dropout = 0.2;
+  std::string images, labels, out, json, loss = "age_cosine", licence;
+  age::FaceOptions face;
+  bool quiet = false;
+  double lr = 1e-3, weightDecay = 1e-2, contrastiveWeight = 1.0, dropout = 0.2;
   int epochs = 200, folds = 0, threads = 0, featureBatch = 16, hidden = 256, embeddingDim = 64;
   int64_t batch = 64;
   uint64_t seed = 0;
@@ -57,20 +59,6 @@ double stdev(const std::vector<double>& v) {
   return std::sqrt(s / (v.size() - 1));
 }
 
-Result<train::LossParams> parseLossParams() {
-  train::LossParams p;
-  for (const auto& kv : opt.lossParams) {
-    const auto eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) return Error{ErrorCode::InvalidArgument, "--loss-param " + kv + ": expected NAME=VALUE"};
-    char* end = nullptr;
-    const std::string v = kv.substr(eq + 1);
-    const double d = std::strtod(v.c_str(), &end);
-    if (end == v.c_str() || *end) return Error{ErrorCode::InvalidArgument, "--loss-param " + kv + ": the value must be a number"};
-    p[kv.substr(0, eq)] = d;
-  }
-  return p;
-}
-
 int exitFor(const Error& e) {
   switch (e.code) {
     case ErrorCode::Cancelled: return host::Cancelled;
@@ -86,7 +74,7 @@ int run() {
   installInterruptHandler();
   const CancelToken& cancel = interruptToken();
   if (opt.out.empty() && opt.folds == 0) return fail(host::Usage, "--out PACKAGE is needed (or --folds K for cross-validation only)");
-  auto lossParams = parseLossParams();
+  auto lossParams = parseLossParams(opt.lossParams);
   if (!lossParams) return fail(host::Usage, lossParams.error().message);
   if (opt.contrastiveWeight > 0)
     if (auto probe = train::makeLoss(opt.loss, *lossParams); !probe) return fail(host::Usage, probe.error().message);
@@ -100,14 +88,7 @@ int run() {
   int utkNamed = 0;
   for (const auto& s : *samples) utkNamed += bool(age::fromUtkName(s.path));
 
-  age::ExtractOptions x;
-  x.crops = opt.crops;
-  x.crop.margin = static_cast<float>(opt.margin);
-  x.crop.align = opt.align;
-  x.batch = opt.featureBatch;
-  x.cacheDir = opt.cache;
-  x.useCache = !opt.noCache;
-  x.device = opt.device;
+  const age::ExtractOptions x = opt.face.extract(opt.featureBatch);
   age::ExtractStats stats;
   Progress bar = terminalProgress(opt.quiet);
   auto records = age::extractFeatures(*samples, x, bar, cancel, &stats);
@@ -274,9 +255,6 @@ Subcommand setup(CLI::App& group) {
   app->add_option("--images", opt.images, "Folder of labelled face photos (UTKFace names or --labels)")->required();
   app->add_option("--labels", opt.labels, "CSV with columns filename, age [, gender]");
   app->add_option("--out", opt.out, "Model package folder to write");
-  app->add_flag("--crops", opt.crops, "Images are already face crops: skip detection");
-  app->add_option("--margin", opt.margin, "Crop margin per side, fraction of the face box")->check(CLI::Range(0.0, 1.0));
-  app->add_flag("!--no-align", opt.align, "Do not rotate crops to level the eyes");
   app->add_option("--epochs", opt.epochs, "Training epochs")->check(CLI::Range(1, 100000));
   app->add_option("--batch", opt.batch, "Faces per training batch")->check(CLI::Range(2, 65536));
   app->add_option("--lr", opt.lr, "AdamW learning rate")->check(CLI::PositiveNumber);
@@ -291,14 +269,12 @@ Subcommand setup(CLI::App& group) {
   app->add_option("--folds", opt.folds, "K-fold cross-validation report (both heads on held-out faces) before training");
   app->add_option("--seed", opt.seed, "Seed of the folds, initialisation and shuffling");
   app->add_option("--licence", opt.licence, "Licence note for the package (default: says where weights and data come from)");
-  app->add_option("--cache", opt.cache, "Feature cache folder (default: ~/.cache/loupe/face-features)");
-  app->add_flag("--no-cache", opt.noCache, "Neither read nor write the feature cache");
   app->add_option("--feature-batch", opt.featureBatch, "Images per feature-extraction step / faces per faceres call")
       ->check(CLI::Range(1, 1024));
-  app->add_option("--device", opt.device, "auto, cpu, cuda or cuda:N (feature extraction)");
-  app->add_option("--threads", opt.threads, "CPU threads (default: one per core)")->check(CLI::Range(1, 256));
-  app->add_option("--json", opt.json, "Also write the numbers to this JSON file");
-  app->add_flag("--quiet", opt.quiet, "No progress bar");
+  age::addFaceOptions(app, opt.face, "auto, cpu, cuda or cuda:N (feature extraction)");
+  addThreadsOption(app, opt.threads);
+  addJsonOption(app, opt.json);
+  addQuietFlag(app, opt.quiet);
   return {app, run};
 }
 

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "Command.h"
+#include "CommonOptions.h"
 #include "core/Device.h"
 #include "core/Sha256.h"
 #include "host/ExitCodes.h"
@@ -152,11 +153,7 @@ int run() {
   Progress bar = terminalProgress(opt.quiet);
   auto result = train::trainForgeryExtractor(*synth, t, bar, cancel);
   finishProgress();
-  if (!result) {
-    if (result.error().code == ErrorCode::Cancelled)
-      return fail(host::Cancelled, "cancelled; resume with --resume (checkpoint " + t.checkpointPath + ")");
-    return fail(result.error().code == ErrorCode::InvalidArgument ? host::Usage : host::TaskFailed, result.error().message);
-  }
+  if (!result) return trainingFailed(result.error(), t.checkpointPath);
 
   train::ForgeryPackageInfo info;
   info.id = opt.id;
@@ -200,14 +197,13 @@ Subcommand setup(CLI::App& group) {
   app->add_option("--width", opt.width, "Channels of the first stage (the second has twice as many)")->check(CLI::Range(4, 256));
   app->add_option("--dim", opt.dim, "Feature dimensions per position")->check(CLI::Range(2, 512));
   app->add_option("--seed", opt.seed, "Seed for initialisation and splice synthesis");
-  app->add_option("--threads", opt.threads, "CPU threads (default: one per core)")->check(CLI::Range(1, 256));
+  addThreadsOption(app, opt.threads);
   app->add_option("--limit", opt.limit, "Use the first N photos only (sorted by path)")->check(CLI::Range(2, 10'000'000));
   app->add_option("--max-side", opt.maxSide, "Keep at most the central N x N pixels of larger photos")->check(CLI::Range(64, 65536));
   app->add_option("--photo-licence", opt.photoLicence, "The training photos' licence/terms, recorded in the package");
   app->add_option("--id", opt.id, "Package id");
-  app->add_flag("--resume", opt.resume, "Continue from PACKAGE_DIR/checkpoint.pt when it exists");
-  app->add_flag("--keep-checkpoint", opt.keepCheckpoint, "Keep checkpoint.pt after training");
-  app->add_flag("--quiet", opt.quiet, "No progress bar");
+  addCheckpointOptions(app, opt.resume, opt.keepCheckpoint);
+  addQuietFlag(app, opt.quiet);
   return {app, run};
 }
 
