@@ -3,6 +3,10 @@
 #include <faiss/IndexFlat.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVFFlat.h>
+#include <faiss/impl/AuxIndexStructures.h>
+#include <faiss/impl/DistanceComputer.h>
+#include <faiss/impl/HNSW.h>
+#include <faiss/utils/Heap.h>
 #include <faiss/index_io.h>
 #include <nlohmann/json.hpp>
 
@@ -10,6 +14,7 @@
 #include <cstdio>
 #include <chrono>
 #include <map>
+#include <mutex>
 #include <cmath>
 #include <ctime>
 #include <filesystem>
@@ -17,6 +22,8 @@
 #include <numeric>
 #include <random>
 #include <sstream>
+
+#include <ATen/Parallel.h>
 
 #include "Csv.h"
 #include "ExactScan.h"
@@ -48,9 +55,9 @@ std::string describeCalibration(const SearchCalibration& c) {
   if (c.reached)
     std::snprintf(buf, sizeof buf,
                   "%s %d reaches recall@%d %.4f (target %.2f, >= %.4f with 95%% confidence; %d stored vectors as "
-                  "queries, leave-one-out; %d values tried in %.1f s)",
+                  "queries, %s; %d values tried in %.1f s)",
                   c.parameter.c_str(), c.value, c.k, c.recall, c.targetRecall, c.recallLowerBound, c.queries,
-                  c.evaluations, c.seconds);
+                  c.parameter == "ef_search" ? "own graph node skipped" : "own id dropped", c.evaluations, c.seconds);
   else
     std::snprintf(buf, sizeof buf,
                   "the target recall@%d %.2f is not reachable: the best found is %.4f at %s %d (the cap); rebuild with "
@@ -178,6 +185,48 @@ void readOptions(const json& j, IndexOptions& o) {
   o.recallK = j.value("recall_k", o.recallK);
   o.calibrationQueries = j.value("calibration_queries", o.calibrationQueries);
   o.maxEfSearch = j.value("max_ef_search", o.maxEfSearch);
+}
+
+// HNSW searches with distances (smaller is closer): inner products negated, as IndexHNSW does internally.
+struct NegatedInnerProduct : faiss::DistanceComputer {
+  std::unique_ptr<faiss::DistanceComputer> ip;
+  explicit NegatedInnerProduct(faiss::DistanceComputer* base) : ip(base) {}
+  void set_query(const float* x) override { ip->set_query(x); }
+  float operator()(idx_t i) override { return -(*ip)(i); }
+  float symmetric_dis(idx_t i, idx_t j) override { return -ip->symmetric_dis(i, j); }
+};
+
+// Searches stored vectors `rows` (their normalised copies in `q`) as if they were new queries: each one's own
+// node is marked visited before the search, so HNSW neither returns it nor walks through its neighbour list
+// (which would lead straight to its neighbours, a shortcut a new query does not have). The rows must be
+// level-0-only nodes other than the entry point, so the upper-level descent cannot land on them either.
+// Same search as IndexHNSW::search otherwise (same efSearch, greedy upper levels, bounded queue).
+Result<void> searchHeldOut(const faiss::IndexHNSW& index, const std::vector<std::int64_t>& rows, const float* q,
+                           std::int64_t k, float* sims, faiss::Index::idx_t* ids) {
+  const auto n = std::int64_t(rows.size());
+  std::string failure;
+  std::mutex mutex;
+  at::parallel_for(0, n, 16, [&](std::int64_t begin, std::int64_t end) {
+    try {
+      faiss::VisitedTable vt(int(index.ntotal));
+      NegatedInnerProduct dis(index.storage->get_distance_computer());
+      for (std::int64_t i = begin; i < end; ++i) {
+        float* d = sims + i * k;
+        faiss::Index::idx_t* I = ids + i * k;
+        dis.set_query(q + i * index.d);
+        faiss::maxheap_heapify(std::size_t(k), d, I);
+        vt.set(int(rows[std::size_t(i)]));  // HNSW::search advances the table when it is done
+        index.hnsw.search(dis, int(k), I, d, vt);
+        faiss::maxheap_reorder(std::size_t(k), d, I);
+        for (std::int64_t j = 0; j < k; ++j) d[j] = -d[j];
+      }
+    } catch (const std::exception& e) {
+      std::lock_guard<std::mutex> lock(mutex);
+      failure = e.what();
+    }
+  });
+  if (!failure.empty()) return Error(ErrorCode::Internal, "HNSW search failed during recall calibration: " + failure);
+  return {};
 }
 
 }  // namespace
@@ -353,9 +402,8 @@ Result<SearchCalibration> EmbeddingStore::calibrateSearch(const IndexOptions& op
   auto* ivf = dynamic_cast<faiss::IndexIVF*>(d.index.get());
   if (!hnsw && !ivf) return Error(ErrorCode::Internal, "recall calibration: unexpected index type");
   const std::int64_t k = std::min<std::int64_t>(options.recallK, n - 1);
-  const std::int64_t nq = std::min<std::int64_t>(options.calibrationQueries, n);
+  std::int64_t nq = std::min<std::int64_t>(options.calibrationQueries, n);
   c.k = int(k);
-  c.queries = int(nq);
   c.parameter = hnsw ? "ef_search" : "nprobe";
 
   // The queries: sampled stored vectors, normalised as the index holds them.
@@ -368,11 +416,21 @@ Result<SearchCalibration> EmbeddingStore::calibrateSearch(const IndexOptions& op
     normalised = normalisedRows(d.vectors);
     xb = normalised.data_ptr<float>();
   }
-  auto rows = sampleRows(n, nq, options.seed);
+  auto rows = sampleRows(n, hnsw ? std::min<std::int64_t>(n, 2 * nq + 64) : nq, options.seed);
+  if (hnsw) {  // held-out queries need nodes that live on level 0 only (see searchHeldOut)
+    const auto& levels = hnsw->hnsw.levels;
+    rows.erase(std::remove_if(rows.begin(), rows.end(),
+                              [&](std::int64_t r) { return levels[std::size_t(r)] != 1 || r == hnsw->hnsw.entry_point; }),
+               rows.end());
+    if (rows.size() > std::size_t(nq)) rows.resize(std::size_t(nq));
+    if (rows.size() < 2) return Error(ErrorCode::InvalidArgument, "recall calibration: too few vectors to sample");
+  }
+  nq = std::int64_t(rows.size());
   auto q = torch::from_blob(const_cast<float*>(xb), {n, dim}, torch::kFloat32)
                .index_select(0, torch::from_blob(rows.data(), {nq}, torch::kInt64))
                .contiguous();
   const float* qp = q.data_ptr<float>();
+  c.queries = int(nq);
 
   // Exact top-(k+1) of each query, then its own id (or, among exact duplicates, the last) dropped.
   const std::int64_t kk = k + 1;
@@ -410,10 +468,15 @@ Result<SearchCalibration> EmbeddingStore::calibrateSearch(const IndexOptions& op
     if (auto it = seen.find(value); it != seen.end()) return it->second;
     if (cancel.isCancelled()) return Error::cancelled();
     apply(value);
-    try {
-      d.index->search(nq, qp, kk, sims.data(), found.data());
-    } catch (const std::exception& e) {
-      return Error(ErrorCode::Internal, std::string("FAISS search failed during recall calibration: ") + e.what());
+    if (hnsw) {
+      auto r = searchHeldOut(*hnsw, rows, qp, kk, sims.data(), found.data());
+      if (!r) return r.error();
+    } else {
+      try {
+        d.index->search(nq, qp, kk, sims.data(), found.data());
+      } catch (const std::exception& e) {
+        return Error(ErrorCode::Internal, std::string("FAISS search failed during recall calibration: ") + e.what());
+      }
     }
     double sum = 0, sum2 = 0;
     for (std::int64_t i = 0; i < nq; ++i) {

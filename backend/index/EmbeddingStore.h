@@ -56,7 +56,7 @@ struct IndexOptions {
   // HNSW or IVF: the smallest efSearch / nprobe whose recall@recallK reaches targetRecall. 0: off.
   double targetRecall = 0.95;
   int recallK = 10;
-  int calibrationQueries = 1000;  // stored vectors sampled as queries (leave-one-out)
+  int calibrationQueries = 1000;  // stored vectors sampled as queries (searched as new queries)
   int maxEfSearch = 4096;         // HNSW: give up above this efSearch (IVF: at nprobe = lists, i.e. exact)
 };
 
@@ -146,8 +146,9 @@ class EmbeddingStore {
   // manifest by the next save(). Drops a stored calibration (it measured another value).
   Result<void> setSearchOptions(const IndexOptions& options);
   // Chooses the HNSW efSearch (IVF nprobe) for a recall the user asks for: `options.calibrationQueries`
-  // stored vectors drawn with `options.seed` are searched leave-one-out (their own id skipped) and compared
-  // with their exact top-k (ExactScan); the parameter is doubled until the sample's recall@k reaches
+  // stored vectors drawn with `options.seed` are searched as new queries (HNSW: their own graph node is
+  // skipped, so it cannot lead the search to their neighbours; IVF: their own id is dropped) and compared
+  // with their exact top-k among the others (ExactScan); the parameter is doubled until the sample's recall@k reaches
   // `options.targetRecall` with 95% confidence (one-sided lower bound), then bisected down to the smallest
   // such value (within 1/16). When the cap is reached first, the best value found is kept and `reached`
   // is false. The result is applied and stored in the manifest (saved by save()). A flat index needs none:

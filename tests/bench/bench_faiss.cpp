@@ -7,7 +7,7 @@
 //     FAISS flat's top-10 (ids), the peer's too.
 //  2. HNSW (IndexHNSWFlat, inner product) at --hnsw-n vectors (the first rows of the same data): built once,
 //     then calibrated for recall@10 0.90 and 0.95 (EmbeddingStore::calibrateSearch: stored vectors as
-//     queries, leave-one-out); for each, the chosen efSearch, the calibration's own recall and time, and
+//     queries, their own graph node skipped); for each, the chosen efSearch, the calibration's own recall and time, and
 //     the recall measured here on the 1000 held-out queries against exact search over those rows, with
 //     query latency.
 //
