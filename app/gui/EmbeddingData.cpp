@@ -22,6 +22,8 @@
 #include "io/ImageReader.h"
 #include "runtime/ImageModel.h"
 #include "runtime/ModelPackage.h"
+#include "runtime/NativeModels.h"
+#include "io/LabelledFolder.h"
 #include "train/data/Idx.h"
 #include "widgets/Thumbnail.h"
 
@@ -95,6 +97,7 @@ struct EmbeddingSet::Impl {
   QString modelFolder, modelName;
   mutable std::mutex modelMutex;
   mutable std::optional<runtime::ImageModel> model;
+  mutable std::optional<runtime::NativeEmbedder> native;  // Loupe's own EmbeddingCnn packages (format native)
   // Search.
   mutable std::once_flag normalizedOnce;
   mutable torch::Tensor normalized;
@@ -431,6 +434,24 @@ QString EmbeddingSet::embedderName() const {
 Result<void> EmbeddingSet::setModelPackage(const QString& folder) {
   auto package = runtime::openModelPackage(folder.toStdString());
   if (!package) return package.error();
+  if (package->format == runtime::ModelFormat::Native) {
+    // Loupe's own embedder (trained by the panel or `loupe-cli train embeddings`): images are converted to its
+    // channels and fixed size by io::modelInputU8, as `loupe-cli embed` does.
+    const auto& size = package->input.size;
+    if (size.kind != runtime::SizePolicy::Kind::Fixed || size.width < 1 || size.height < 1)
+      return Error{ErrorCode::ModelError, package->id + ": a native package needs a fixed input size to embed images"};
+    auto native = runtime::loadNativeEmbedder(folder.toStdString());
+    if (!native) return native.error();
+    if (native->model->config().embeddingDim != dim())
+      return Error{ErrorCode::ModelError, package->id + " gives " + std::to_string(native->model->config().embeddingDim) +
+                                              "-d embeddings but the set holds " + std::to_string(dim()) + "-d vectors"};
+    std::lock_guard<std::mutex> lock(d_->modelMutex);
+    d_->model.reset();
+    d_->native.emplace(std::move(native.value()));
+    d_->modelFolder = folder;
+    d_->modelName = qs(package->id);
+    return {};
+  }
   const auto& outs = package->outputs;
   const bool hasEmbedding = std::any_of(outs.begin(), outs.end(), [](const runtime::OutputSpec& o) { return o.kind == "embedding"; });
   if (!hasEmbedding)
@@ -440,6 +461,7 @@ Result<void> EmbeddingSet::setModelPackage(const QString& folder) {
   auto model = runtime::ImageModel::fromPackage(package.value(), options);
   if (!model) return model.error();
   std::lock_guard<std::mutex> lock(d_->modelMutex);
+  d_->native.reset();
   d_->model.emplace(std::move(model.value()));
   d_->modelFolder = folder;
   d_->modelName = qs(package->id);
@@ -451,6 +473,15 @@ Result<std::vector<float>> EmbeddingSet::embedImage(const QString& imageFile) co
     auto image = io::loadImage(imageFile.toStdString());
     if (!image) return image.error().withContext("Reading " + imageFile.toStdString());
     std::lock_guard<std::mutex> lock(d_->modelMutex);
+    if (d_->native) {
+      const auto& size = d_->native->package.input.size;
+      auto input = io::modelInputU8(image.value(), d_->native->model->config().inChannels, size.width, size.height);
+      if (!input) return input.error().withContext(imageFile.toStdString());
+      auto e = d_->native->embed(input.value());
+      if (!e) return e.error();
+      const torch::Tensor v = e->reshape({-1}).to(torch::kFloat32).contiguous();
+      return std::vector<float>(v.data_ptr<float>(), v.data_ptr<float>() + v.numel());
+    }
     auto run = d_->model->infer(image.value());
     if (!run) return run.error();
     const auto& outs = d_->model->package().outputs;

@@ -11,6 +11,7 @@
 #include <QMap>
 #include <QMenuBar>
 #include <QMessageBox>
+#include <QOpenGLContext>
 #include <QPainter>
 #include <QProgressBar>
 #include <QPushButton>
@@ -24,7 +25,9 @@
 #include <QtConcurrent/QtConcurrentRun>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <limits>
 #include <optional>
 #include <set>
 
@@ -47,6 +50,19 @@ EmbeddingWindow::EmbeddingWindow(QWidget* parent) : QMainWindow(parent, Qt::Wind
   setAttribute(Qt::WA_DeleteOnClose, false);
   buildUi();
   resize(1400, 900);
+}
+
+bool EmbeddingWindow::openGLAvailable(QString* reason) {
+  static const QString why = [] {
+    const QString platform = QGuiApplication::platformName();
+    if (platform == QLatin1String("offscreen") || platform == QLatin1String("minimal"))
+      return tr("the '%1' display platform draws no OpenGL").arg(platform);
+    QOpenGLContext context;
+    if (!context.create()) return tr("no OpenGL context can be created on this display");
+    return QString();
+  }();
+  if (reason) *reason = why;
+  return why.isEmpty();
 }
 
 EmbeddingWindow::~EmbeddingWindow() {
@@ -582,12 +598,20 @@ void EmbeddingWindow::startProjection(Projection method) {
   std::vector<float> reference;
   if (live_ && static_cast<std::int64_t>(layout_.size()) == 2 * set_->size()) reference = layout_;
   auto alignment = std::make_shared<std::pair<std::vector<float>, LayoutTransform>>();
-  LayoutSink sink = [this, pending, latest, latestMutex](std::vector<float> xy, int iteration) {
+  // Intermediate layouts are drawn at most every 40 ms: each frame costs the GUI thread a repaint (tens of ms
+  // with a software rasteriser) that the optimisation and, in live mode, the training need the cores for.
+  // The final layout always arrives through the finished handler.
+  auto lastPost = std::make_shared<std::atomic<std::int64_t>>(std::numeric_limits<std::int64_t>::min() / 2);
+  LayoutSink sink = [this, pending, latest, latestMutex, lastPost](std::vector<float> xy, int iteration) {
     {
       std::lock_guard<std::mutex> lock(*latestMutex);
       latest->first = std::move(xy);
       latest->second = iteration;
     }
+    const std::int64_t now =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+    if (now - lastPost->load() < 40) return true;
+    lastPost->store(now);
     if (!pending->exchange(true))
       QMetaObject::invokeMethod(this, [this, pending, latest, latestMutex] {
         std::pair<std::vector<float>, int> take;

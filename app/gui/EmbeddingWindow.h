@@ -54,6 +54,10 @@ class EmbeddingWindow : public QMainWindow {
 
  public:
   explicit EmbeddingWindow(QWidget* parent = nullptr);  // a top-level window even with a parent
+
+  // Whether this display can draw the plot (an OpenGL widget): false on the offscreen/minimal platforms or
+  // when no OpenGL context can be created, with the reason. Checked once per process.
+  static bool openGLAvailable(QString* reason = nullptr);
   ~EmbeddingWindow() override;                           // stops a running job and waits for it
 
   // Opens a set (see EmbeddingSet::open) and starts a PCA; false with *error when it cannot be read.

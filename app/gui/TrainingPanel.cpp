@@ -1,8 +1,10 @@
 #include "TrainingPanel.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
 #include <QDoubleSpinBox>
+#include <QEvent>
 #include <QFile>
 #include <QFileInfo>
 #include <QFileDialog>
@@ -27,6 +29,7 @@
 #include <filesystem>
 #include <set>
 
+#include "EmbeddingWindow.h"
 #include "core/CancelToken.h"
 #include "io/LabelledFolder.h"
 #include "runtime/NativeModels.h"
@@ -175,6 +178,7 @@ struct TrainingRunState {
   int epochs = 5;
   int64_t batch = 256;
   double lr = 2e-3;
+  std::vector<int> widths;  // empty: the trainer's default
   bool resume = false;
   // Outputs, read by the GUI thread after the future finished.
   bool ok = false, cancelled = false;
@@ -341,11 +345,30 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
   buttons->addWidget(startButton_);
   buttons->addWidget(stopButton_);
   buttons->addWidget(resumeButton_);
+  showEmbeddings_ = new QCheckBox(tr("Show embeddings"));
+  showEmbeddings_->setObjectName(QStringLiteral("showEmbeddings"));
+  showEmbeddings_->setChecked(true);
+  showEmbeddings_->setToolTip(tr("Open the Embedding Explorer on the held-out images and re-project their embeddings "
+                                 "after every epoch, aligned to the previous epoch's layout"));
+  if (QString why; !EmbeddingWindow::openGLAvailable(&why)) {
+    showEmbeddings_->setChecked(false);
+    showEmbeddings_->setEnabled(false);
+    showEmbeddings_->setToolTip(tr("The embedding view needs OpenGL: %1").arg(why));
+  }
+  connect(showEmbeddings_, &QCheckBox::toggled, this, [this](bool on) {
+    if (!on) {
+      if (view_) view_->hide();
+    } else if (lastN_ > 0) {
+      showEmbeddingsInView();
+      view_->raise();
+    }
+  });
 
   auto* settings = new QGroupBox(tr("Training"));
   auto* settingsLayout = new QVBoxLayout(settings);
   settingsLayout->addLayout(form);
   settingsLayout->addLayout(buttons);
+  settingsLayout->addWidget(showEmbeddings_);
   settingsLayout->addStretch(1);
 
   progress_ = new QProgressBar;
@@ -401,6 +424,9 @@ void TrainingPanel::setEpochs(int epochs) { epochs_->setValue(epochs); }
 void TrainingPanel::setBatchSize(int batch) { batch_->setValue(batch); }
 void TrainingPanel::setLearningRate(double lr) { lr_->setValue(lr); }
 void TrainingPanel::setOutputFolder(const QString& folder) { output_->setText(folder); }
+void TrainingPanel::setModelWidths(const QVector<int>& widths) { widths_ = widths; }
+void TrainingPanel::setShowEmbeddings(bool show) { showEmbeddings_->setChecked(show); }
+bool TrainingPanel::showsEmbeddings() const { return showEmbeddings_->isChecked(); }
 QString TrainingPanel::outputFolder() const { return output_->text(); }
 QString TrainingPanel::checkpointPath() const { return QDir(outputFolder()).filePath(QStringLiteral("checkpoint.pt")); }
 bool TrainingPanel::isRunning() const { return watcher_.isRunning(); }
@@ -449,6 +475,7 @@ void TrainingPanel::launch(bool resume) {
   s->epochs = epochs_->value();
   s->batch = batch_->value();
   s->lr = lr_->value();
+  s->widths.assign(widths_.begin(), widths_.end());
   s->outputFolder = outputFolder().toStdString();
   s->resume = resume;
   if (resume && !QFileInfo::exists(checkpointPath())) {
@@ -490,10 +517,19 @@ void TrainingPanel::launch(bool resume) {
                              .arg(d.train.size())
                              .arg(d.heldOut.size())
                              .arg(d.skipped ? QStringLiteral(", %1 unreadable skipped").arg(d.skipped) : QString());
-    post([this, names, what] {
+    // The held-out images for the embedding view's thumbnails (grey bytes, one image after the other).
+    const torch::Tensor heldPixels = d.heldOut.images.to(torch::kUInt8).contiguous();
+    std::vector<std::uint8_t> pixels(heldPixels.data_ptr<std::uint8_t>(), heldPixels.data_ptr<std::uint8_t>() + heldPixels.numel());
+    const QString heldTitle = QStringLiteral("%1 held-out images of %2").arg(d.heldOut.size()).arg(d.description);
+    post([this, names, what, pixels = std::move(pixels), h = int(heldPixels.size(2)), w = int(heldPixels.size(3)),
+          heldTitle] {
       classNames_ = names;
       dataSummary_ = what;
       status_->setText(what);
+      heldOutPixels_ = pixels;
+      heldOutHeight_ = h;
+      heldOutWidth_ = w;
+      heldOutTitle_ = heldTitle;
     });
     std::error_code ec;
     std::filesystem::create_directories(s->outputFolder, ec);
@@ -503,6 +539,7 @@ void TrainingPanel::launch(bool resume) {
     o.epochs = s->epochs;
     o.batchSize = std::min<int64_t>(s->batch, d.train.size());
     o.learningRate = s->lr;
+    if (!s->widths.empty()) o.model.widths = s->widths;
     o.warmupSteps = int(std::min<int64_t>(100, int64_t(s->epochs) * (d.train.size() / o.batchSize) / 10));
     o.checkpointPath = (std::filesystem::path(s->outputFolder) / "checkpoint.pt").string();
     o.resume = s->resume;
@@ -593,6 +630,14 @@ void TrainingPanel::onEpoch(int epoch, double loss, double accuracy, const std::
                        .arg(100 * accuracy, 0, 'f', 2)
                        .arg(n));
   embeddedLabels_ = labels;
+  lastValues_ = values;
+  lastN_ = n;
+  lastD_ = d;
+  lastEpoch_ = epoch;
+  lastAccuracy_ = accuracy;
+  totalEpochs_ = run_ ? run_->epochs : epoch;
+  lastLoss_ = run_ ? QString::fromStdString(run_->loss) : QString();
+  if (showEmbeddings_->isChecked()) showEmbeddingsInView();
   Q_EMIT embeddingsUpdated(values, n, d);
   Q_EMIT epochFinished(epoch, loss, accuracy);
 }
@@ -605,6 +650,10 @@ void TrainingPanel::onFinished() {
     progress_->setValue(1000);
     progress_->setFormat(tr("done"));
     status_->setText(s->message);
+    if (view_ && view_->isLive()) {  // dropped images: embedded by the model just written
+      QString error;
+      if (view_->setEmbedderPackage(outputFolder(), &error)) view_->setSourceModel(QStringLiteral("embedder-") + lastLoss_);
+    }
   } else if (s->cancelled) {
     progress_->setFormat(tr("stopped at %p%"));
     status_->setText(completedEpochs_ > 0 ? tr("Stopped. The checkpoint holds epoch %1: Resume continues from there.").arg(completedEpochs_)
@@ -614,6 +663,74 @@ void TrainingPanel::onFinished() {
     status_->setText(tr("Training failed: %1").arg(s->message));
   }
   Q_EMIT finished(s->ok, s->ok ? s->message : status_->text());
+}
+
+EmbeddingWindow* TrainingPanel::embeddingWindow() {
+  if (!view_) {
+    view_ = new EmbeddingWindow(this);
+    view_->setObjectName(QStringLiteral("trainingEmbeddings"));
+    // UMAP shows the classes as the clusters a researcher looks for (seconds for a few thousand points, off
+    // the GUI thread); PCA when this build has no UMAP.
+    const auto methods = availableProjections();
+    const bool umap = std::find(methods.begin(), methods.end(), Projection::Umap) != methods.end();
+    view_->setProjectionMethod(umap ? Projection::Umap : Projection::Pca);
+    view_->resize(1200, 800);
+    view_->installEventFilter(this);
+  }
+  return view_;
+}
+
+void TrainingPanel::showEmbeddingsInView() {
+  if (lastN_ <= 0 || !EmbeddingWindow::openGLAvailable()) return;
+  embeddingWindow();
+  const QString caption = tr("epoch %1/%2, kNN %3")
+                              .arg(lastEpoch_)
+                              .arg(totalEpochs_)
+                              .arg(std::isfinite(lastAccuracy_) ? QStringLiteral("%1%").arg(100 * lastAccuracy_, 0, 'f', 2) : tr("n/a"));
+  const bool sameRows = view_->isLive() && view_->embeddings() && view_->embeddings()->size() == lastN_ &&
+                        viewLabels_ == embeddedLabels_ && viewPixels_ == heldOutPixels_;
+  QString error;
+  if (sameRows) {
+    view_->updateVectors(lastValues_, lastN_, lastD_, caption, &error);
+  } else {
+    const bool thumbnails = heldOutHeight_ > 0 && heldOutWidth_ > 0 &&
+                            heldOutPixels_.size() == std::size_t(lastN_) * std::size_t(heldOutHeight_ * heldOutWidth_);
+    std::vector<QString> label(static_cast<std::size_t>(lastN_)), row(static_cast<std::size_t>(lastN_));
+    for (int i = 0; i < lastN_; ++i) {
+      const int c = i < int(embeddedLabels_.size()) ? embeddedLabels_[std::size_t(i)] : -1;
+      label[std::size_t(i)] = c >= 0 && c < classNames_.size() ? classNames_[c] : QString::number(c);
+      row[std::size_t(i)] = QString::number(i);
+    }
+    std::vector<EmbeddingColumn> columns(2);
+    columns[0].name = QStringLiteral("label");
+    columns[0].text = std::move(label);
+    columns[1].name = QStringLiteral("held_out_row");
+    columns[1].text = std::move(row);
+    columns[1].numeric = true;
+    for (int i = 0; i < lastN_; ++i) columns[1].numbers.push_back(i);
+    EmbeddingPixels pixels;
+    if (thumbnails) {
+      pixels.values = heldOutPixels_;
+      pixels.height = heldOutHeight_;
+      pixels.width = heldOutWidth_;
+    }
+    if (view_->setEmbeddings(lastValues_, lastN_, lastD_, std::move(columns), std::move(pixels),
+                             heldOutTitle_.isEmpty() ? tr("held-out images") : heldOutTitle_, caption, &error)) {
+      viewPixels_ = heldOutPixels_;
+      viewLabels_ = embeddedLabels_;
+    }
+  }
+  view_->setSourceModel(tr("training panel: loss %1, epoch %2").arg(lastLoss_).arg(lastEpoch_));
+  if (!view_->isVisible()) view_->show();
+}
+
+bool TrainingPanel::eventFilter(QObject* watched, QEvent* event) {
+  // Closing the view unticks the box (no more updates) until it is ticked again.
+  if (watched == view_ && event->type() == QEvent::Close && showEmbeddings_->isChecked()) {
+    const QSignalBlocker block(showEmbeddings_);
+    showEmbeddings_->setChecked(false);
+  }
+  return QWidget::eventFilter(watched, event);
 }
 
 }  // namespace loupe::gui

@@ -7,17 +7,27 @@
 // current model, whose embeddings are also handed to the explorer (embeddingsUpdated). When training ends,
 // the model is written as a native model package into the output folder.
 //
+// "Show embeddings" (on by default where the display has OpenGL) opens an Embedding Explorer (EmbeddingWindow)
+// on the held-out images at the first epoch: their thumbnails, labels (colour by label, hover, neighbours,
+// selection) and layout, re-projected after every epoch (UMAP when built, else PCA; the explorer's Projection
+// box changes it) and aligned to the previous epoch's layout, with the epoch and kNN accuracy in its title.
+// After the run it keeps the last epoch's layout; File > Save as Embedding Store there writes it for
+// `loupe --embeddings`, and once the package is written, images dropped on it are embedded by the trained model.
+//
 // No LibTorch in this header: the run's state lives in the .cpp.
 
 #include <QElapsedTimer>
 #include <QFutureWatcher>
 #include <QPointF>
+#include <QPointer>
 #include <QVector>
 #include <QWidget>
 
+#include <cstdint>
 #include <memory>
 #include <vector>
 
+class QCheckBox;
 class QComboBox;
 class QDoubleSpinBox;
 class QLabel;
@@ -55,6 +65,7 @@ class LossPlot : public QWidget {
 };
 
 struct TrainingRunState;  // the worker's side (LibTorch), TrainingPanel.cpp
+class EmbeddingWindow;
 
 class TrainingPanel : public QWidget {
   Q_OBJECT
@@ -71,6 +82,14 @@ class TrainingPanel : public QWidget {
   void setBatchSize(int batch);
   void setLearningRate(double lr);
   void setOutputFolder(const QString& folder);
+  // Channels per stage of the CNN (empty: the trainer's default, 32, 64, 128): small ones for quick trials.
+  void setModelWidths(const QVector<int>& widths);
+  // The live embedding view (the "Show embeddings" box): on shows it (with the last epoch's embeddings, or
+  // from the next epoch), off hides it and stops updating it.
+  void setShowEmbeddings(bool show);
+  bool showsEmbeddings() const;
+  // The live view: created here when missing (hidden until the first epoch, or until the box is ticked).
+  EmbeddingWindow* embeddingWindow();
   QString outputFolder() const;
   QString checkpointPath() const;  // <output folder>/checkpoint.pt
 
@@ -109,6 +128,8 @@ class TrainingPanel : public QWidget {
   void setRunning(bool running);
   void browseData();
   void browseOutput();
+  void showEmbeddingsInView();  // the last epoch's embeddings into the view (created on first use)
+  bool eventFilter(QObject* watched, QEvent* event) override;
 
   QComboBox* data_;
   QLineEdit* folder_;
@@ -125,6 +146,8 @@ class TrainingPanel : public QWidget {
   QLabel* status_;
   LossPlot* plot_;
   QTableWidget* epochTable_;
+  QCheckBox* showEmbeddings_;
+  QPointer<EmbeddingWindow> view_;
 
   std::shared_ptr<TrainingRunState> run_;
   QFutureWatcher<void> watcher_;
@@ -135,6 +158,19 @@ class TrainingPanel : public QWidget {
   std::vector<int> embeddedLabels_;
   QStringList classNames_;
   QString dataSummary_;
+  QVector<int> widths_;
+
+  // For the embedding view: the held-out images of the current run (grey, height x width each), the last
+  // epoch's embeddings, and the rows the view shows (to tell the same held-out images from other ones).
+  std::vector<std::uint8_t> heldOutPixels_;
+  int heldOutHeight_ = 0, heldOutWidth_ = 0;
+  QString heldOutTitle_;
+  std::vector<float> lastValues_;
+  int lastN_ = 0, lastD_ = 0, lastEpoch_ = 0, totalEpochs_ = 0;
+  double lastAccuracy_ = 0.0;
+  QString lastLoss_;
+  std::vector<std::uint8_t> viewPixels_;
+  std::vector<int> viewLabels_;
 };
 
 }  // namespace loupe::gui
