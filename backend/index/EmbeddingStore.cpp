@@ -196,17 +196,18 @@ struct NegatedInnerProduct : faiss::DistanceComputer {
   float symmetric_dis(idx_t i, idx_t j) override { return -ip->symmetric_dis(i, j); }
 };
 
-// Searches stored vectors `rows` (their normalised copies in `q`) as if they were new queries: each one's own
-// node is marked visited before the search, so HNSW neither returns it nor walks through its neighbour list
-// (which would lead straight to its neighbours, a shortcut a new query does not have). The rows must be
-// level-0-only nodes other than the entry point, so the upper-level descent cannot land on them either.
-// Same search as IndexHNSW::search otherwise (same efSearch, greedy upper levels, bounded queue).
-Result<void> searchHeldOut(const faiss::IndexHNSW& index, const std::vector<std::int64_t>& rows, const float* q,
-                           std::int64_t k, float* sims, faiss::Index::idx_t* ids) {
-  const auto n = std::int64_t(rows.size());
+// IndexHNSW::search's own loop, with two differences. (1) `skip` (optional, one id per query): that stored
+// vector's node is marked visited before the search, so HNSW neither returns it nor walks through its
+// neighbour list — the recall calibration searches stored vectors as if they were new queries (a new query
+// has no node leading straight to its neighbours). Skipped nodes must live on level 0 only and not be the
+// entry point, so that the upper-level descent cannot land on them either. (2) `parallel` false runs on the
+// calling thread: for one or a few queries this avoids starting an OpenMP team, whose join on a busy machine
+// can cost a scheduler time slice (16 ms measured for one HNSW query that itself takes 0.2 ms).
+Result<void> searchHnsw(const faiss::IndexHNSW& index, const float* q, std::int64_t nq, std::int64_t k, float* sims,
+                        faiss::Index::idx_t* ids, const std::vector<std::int64_t>* skip, bool parallel) {
   std::string failure;
   std::mutex mutex;
-  at::parallel_for(0, n, 16, [&](std::int64_t begin, std::int64_t end) {
+  auto work = [&](std::int64_t begin, std::int64_t end) {
     try {
       faiss::VisitedTable vt(int(index.ntotal));
       NegatedInnerProduct dis(index.storage->get_distance_computer());
@@ -215,7 +216,7 @@ Result<void> searchHeldOut(const faiss::IndexHNSW& index, const std::vector<std:
         faiss::Index::idx_t* I = ids + i * k;
         dis.set_query(q + i * index.d);
         faiss::maxheap_heapify(std::size_t(k), d, I);
-        vt.set(int(rows[std::size_t(i)]));  // HNSW::search advances the table when it is done
+        if (skip) vt.set(int((*skip)[std::size_t(i)]));  // HNSW::search advances the table when it is done
         index.hnsw.search(dis, int(k), I, d, vt);
         faiss::maxheap_reorder(std::size_t(k), d, I);
         for (std::int64_t j = 0; j < k; ++j) d[j] = -d[j];
@@ -224,8 +225,10 @@ Result<void> searchHeldOut(const faiss::IndexHNSW& index, const std::vector<std:
       std::lock_guard<std::mutex> lock(mutex);
       failure = e.what();
     }
-  });
-  if (!failure.empty()) return Error(ErrorCode::Internal, "HNSW search failed during recall calibration: " + failure);
+  };
+  if (parallel) at::parallel_for(0, nq, 16, work);
+  else work(0, nq);
+  if (!failure.empty()) return Error(ErrorCode::Internal, "FAISS HNSW search failed: " + failure);
   return {};
 }
 
@@ -417,7 +420,7 @@ Result<SearchCalibration> EmbeddingStore::calibrateSearch(const IndexOptions& op
     xb = normalised.data_ptr<float>();
   }
   auto rows = sampleRows(n, hnsw ? std::min<std::int64_t>(n, 2 * nq + 64) : nq, options.seed);
-  if (hnsw) {  // held-out queries need nodes that live on level 0 only (see searchHeldOut)
+  if (hnsw) {  // held-out queries need nodes that live on level 0 only (see searchHnsw)
     const auto& levels = hnsw->hnsw.levels;
     rows.erase(std::remove_if(rows.begin(), rows.end(),
                               [&](std::int64_t r) { return levels[std::size_t(r)] != 1 || r == hnsw->hnsw.entry_point; }),
@@ -469,7 +472,7 @@ Result<SearchCalibration> EmbeddingStore::calibrateSearch(const IndexOptions& op
     if (cancel.isCancelled()) return Error::cancelled();
     apply(value);
     if (hnsw) {
-      auto r = searchHeldOut(*hnsw, rows, qp, kk, sims.data(), found.data());
+      auto r = searchHnsw(*hnsw, qp, nq, kk, sims.data(), found.data(), &rows, true);
       if (!r) return r.error();
     } else {
       try {
@@ -570,6 +573,9 @@ Result<std::vector<std::vector<Neighbour>>> EmbeddingStore::search(const torch::
     static_assert(sizeof(faiss::Index::idx_t) == sizeof(std::int64_t), "FAISS ids are 64-bit");
     auto r = exactTopK(flat->get_xb(), d.manifest.count, d.manifest.dim, q.data_ptr<float>(), nq, kk, sims.data(),
                        reinterpret_cast<std::int64_t*>(ids.data()));
+    if (!r) return r.error();
+  } else if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(d.index.get()); hnsw && nq < 4) {
+    auto r = searchHnsw(*hnsw, q.data_ptr<float>(), nq, kk, sims.data(), ids.data(), nullptr, false);
     if (!r) return r.error();
   } else {
     try {

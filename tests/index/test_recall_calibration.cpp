@@ -159,6 +159,30 @@ class TestRecallCalibration : public QObject {
     QCOMPARE(c.evaluations, 2);
   }
 
+  void fewQueriesOnTheCallingThreadMatchFaiss() {
+    // Fewer than 4 HNSW queries are searched on the calling thread (no OpenMP team); 4 or more by FAISS's
+    // IndexHNSW::search. Same graph, same efSearch: the same neighbours and similarities.
+    const Data d = data();
+    auto store = EmbeddingStore::create(d.base, {}, {});
+    IndexOptions o;
+    o.kind = IndexKind::Hnsw;
+    o.hnswM = 8;
+    o.targetRecall = 0;
+    o.hnswEfSearch = 24;
+    QVERIFY(store->buildIndex(o).ok());
+    auto batch = store->search(d.queries.slice(0, 0, 40), 10);
+    QVERIFY(batch.ok());
+    for (int64_t i = 0; i < 40; ++i) {
+      auto one = store->search(d.queries.slice(0, i, i + 1), 10);
+      QVERIFY(one.ok());
+      QCOMPARE(one->front().size(), size_t(10));
+      for (size_t j = 0; j < 10; ++j) {
+        QCOMPARE(one->front()[j].id, (*batch)[size_t(i)][j].id);
+        QCOMPARE(one->front()[j].similarity, (*batch)[size_t(i)][j].similarity);
+      }
+    }
+  }
+
   void flatNeedsNoneAndBadInputIsRefused() {
     const Data d = data();
     auto store = EmbeddingStore::create(d.base, {}, {});
