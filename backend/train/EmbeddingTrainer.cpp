@@ -234,11 +234,7 @@ Result<TrainResult> trainEmbeddingCnn(const ImageSet& data, const TrainOptions& 
     if (!goOn) return goOn.error();
     if (!*goOn) break;
   }
-  model->eval();
-  result.model = model;
-  result.epochLoss = state.losses;
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return result;
+  return finishRun(std::move(result), model, state, start);
 }
 
 }  // namespace loupe::train

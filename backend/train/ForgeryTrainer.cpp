@@ -153,11 +153,7 @@ Result<ForgeryTrainResult> trainForgeryExtractor(const SpliceSynth& data, const 
     if (!goOn) return goOn.error();
     if (!*goOn) break;
   }
-  model->eval();
-  result.model = model;
-  result.epochLoss = state.losses;
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return result;
+  return finishRun(std::move(result), model, state, start);
 }
 
 }  // namespace loupe::train

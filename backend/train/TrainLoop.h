@@ -78,4 +78,15 @@ Result<bool> finishEpoch(Model& model, EpochState& state, int epoch, double mean
   return goOn;
 }
 
+// The end of a run: the model in eval mode, the losses of every epoch so far and the wall time since `start`,
+// into a result with the fields model, epochLoss and seconds.
+template <class TrainResultT, class Model>
+TrainResultT finishRun(TrainResultT result, Model& model, const EpochState& state, std::chrono::steady_clock::time_point start) {
+  model->eval();
+  result.model = model;
+  result.epochLoss = state.losses;
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
 }  // namespace loupe::train

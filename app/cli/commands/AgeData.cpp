@@ -15,6 +15,7 @@
 #include "core/Device.h"
 #include "core/DeviceRequest.h"
 #include "core/Sha256.h"
+#include "host/ExitCodes.h"
 #include "io/ImageReader.h"
 #include "runtime/ModelPackage.h"
 
@@ -436,6 +437,17 @@ void addFaceOptions(CLI::App* app, FaceOptions& o, const std::string& deviceHelp
   app->add_option("--device", o.device, deviceHelp);
   app->add_option("--cache", o.cache, "Feature cache folder (default: ~/.cache/loupe/face-features)");
   app->add_flag("--no-cache", o.noCache, "Neither read nor write the feature cache");
+}
+
+int exitFor(const Error& e) {
+  switch (e.code) {
+    case ErrorCode::Cancelled: return host::Cancelled;
+    case ErrorCode::InvalidArgument: return host::Usage;
+    case ErrorCode::NotFound: return host::BadInput;
+    case ErrorCode::DeviceUnavailable: return host::NoDevice;
+    case ErrorCode::Io: return host::OutputFailed;
+    default: return host::TaskFailed;
+  }
 }
 
 }  // namespace loupe::cli::age

@@ -83,6 +83,9 @@ struct FaceOptions {
   ExtractOptions extract(int batch) const;
 };
 void addFaceOptions(CLI::App* app, FaceOptions& options, const std::string& deviceHelp = "auto, cpu, cuda or cuda:N");
+// The exit code of a failed step of eval/train age: 130 cancelled, 2 a bad option value, 3 a missing file,
+// 5 no device, 7 a write failed, else 4.
+int exitFor(const Error& e);
 
 // Features of every sample, in order. Unreadable images and images without a face are records with that
 // status (and a note), not errors; errors are reserved for missing models, cancellation and broken caches

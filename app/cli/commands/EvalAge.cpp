@@ -83,17 +83,6 @@ std::string csvField(const std::string& s) {
 
 #endif
 
-int exitFor(const Error& e) {
-  switch (e.code) {
-    case ErrorCode::Cancelled: return host::Cancelled;
-    case ErrorCode::InvalidArgument: return host::Usage;
-    case ErrorCode::NotFound: return host::BadInput;
-    case ErrorCode::DeviceUnavailable: return host::NoDevice;
-    case ErrorCode::Io: return host::OutputFailed;
-    default: return host::TaskFailed;
-  }
-}
-
 void printMetrics(std::ostringstream& out, const age::AgeMetrics& m, const std::string& what) {
   out << "MAE" << what << ": " << f2(m.mae) << " years\n";
   out << "CS(5)" << what << ": " << f2(100.0 * m.cs5, "%.1f") << " %\n";
@@ -135,7 +124,7 @@ int run() {
   Progress progress = terminalProgress(opt.quiet);
   auto records = age::extractFeatures(samples, x, progress, cancel, &stats);
   finishProgress();
-  if (!records) return fail(exitFor(records.error()), records.error().message);
+  if (!records) return fail(age::exitFor(records.error()), records.error().message);
 
   const std::size_t n = samples.size();
   std::vector<double> truth(n, -1), pretrained(n, std::nan("")), headAge(n, std::nan(""));
@@ -264,11 +253,11 @@ int run() {
       return store->save(folder.string(), cancel);
     };
     if (auto ok = writeStore(rows, 1024, dir, "faceres", stats.featureModelSha256); !ok)
-      return fail(exitFor(ok.error()), "--features-out: " + ok.error().message);
+      return fail(age::exitFor(ok.error()), "--features-out: " + ok.error().message);
     faceView = dir.string();
     if (head) {
       if (auto ok = writeStore(headRows, e, dir / "age_embedding", head->package.id, ""); !ok)
-        return fail(exitFor(ok.error()), "--features-out: " + ok.error().message);
+        return fail(age::exitFor(ok.error()), "--features-out: " + ok.error().message);
       headView = (dir / "age_embedding").string();
     }
 #else

@@ -59,17 +59,6 @@ double stdev(const std::vector<double>& v) {
   return std::sqrt(s / (v.size() - 1));
 }
 
-int exitFor(const Error& e) {
-  switch (e.code) {
-    case ErrorCode::Cancelled: return host::Cancelled;
-    case ErrorCode::InvalidArgument: return host::Usage;
-    case ErrorCode::NotFound: return host::BadInput;
-    case ErrorCode::DeviceUnavailable: return host::NoDevice;
-    case ErrorCode::Io: return host::OutputFailed;
-    default: return host::TaskFailed;
-  }
-}
-
 int run() {
   installInterruptHandler();
   const CancelToken& cancel = interruptToken();
@@ -93,7 +82,7 @@ int run() {
   Progress bar = terminalProgress(opt.quiet);
   auto records = age::extractFeatures(*samples, x, bar, cancel, &stats);
   finishProgress();
-  if (!records) return fail(exitFor(records.error()), records.error().message);
+  if (!records) return fail(age::exitFor(records.error()), records.error().message);
   std::fprintf(stderr, "loupe-cli: features of %zu images: %d from the cache, %d computed (%s)%s\n", samples->size(),
                stats.fromCache, stats.computed, stats.settings.c_str(),
                stats.cacheFile.empty() ? "" : (", cache " + stats.cacheFile).c_str());
@@ -153,7 +142,7 @@ int run() {
       Progress foldBar = terminalProgress(opt.quiet);
       auto r = train::trainAgeHead(features.index_select(0, trIdx), ages.index_select(0, trIdx), t, foldBar, cancel);
       finishProgress();
-      if (!r) return fail(exitFor(r.error()), r.error().message);
+      if (!r) return fail(age::exitFor(r.error()), r.error().message);
       auto p = train::predictAges(r->model, features.index_select(0, teIdx));
       if (!p) return fail(host::TaskFailed, p.error().message);
       std::vector<double> truth, head, base, trainTruth;
@@ -209,7 +198,7 @@ int run() {
     Progress finalBar = terminalProgress(opt.quiet);
     auto r = train::trainAgeHead(features, ages, t, finalBar, cancel);
     finishProgress();
-    if (!r) return fail(exitFor(r.error()), r.error().message);
+    if (!r) return fail(age::exitFor(r.error()), r.error().message);
     train::AgeHeadPackageInfo info;
     info.id = "age-head";
     info.name = "Contrastive age head on faceres features (trained by Loupe)";
