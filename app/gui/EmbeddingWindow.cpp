@@ -143,7 +143,11 @@ void EmbeddingWindow::buildUi() {
     connect(a, &QAction::triggered, this, [this, mode] { view_->setMode(mode); });
     if (mode == widgets::ScatterView::Mode::Pan) a->setChecked(true);
   }
-  bar->addAction(tr("Fit"), view_, &widgets::ScatterView::fitToData)->setToolTip(tr("Show every point (F)"));
+  bar->addAction(tr("Fit"), this, &EmbeddingWindow::fitView)->setToolTip(tr("Show every point (F)"));
+  // A view the user has not panned or zoomed follows the layout: it is fitted again when a projection ends.
+  connect(view_, &widgets::ScatterView::viewChanged, this, [this] {
+    if (!fitting_) viewMoved_ = true;
+  });
 
   // Right side: the selection and the neighbours.
   auto* selectionBox = new QWidget(this);
@@ -556,7 +560,7 @@ void EmbeddingWindow::onLayout(std::vector<float> xy, int iteration) {
   // Keep the user's zoom while a layout optimises, except for the first one.
   view_->setPositions(std::move(xy), !first);
   if (first) {
-    view_->fitToData();
+    fitView();
     applyColors();
   }
   if (iteration > 1) showMessage(tr("%1: iteration %2").arg(QString::fromLatin1(projectionName(projectionMethod_))).arg(iteration));
@@ -657,17 +661,18 @@ void EmbeddingWindow::startProjection(Projection method) {
                                 .arg(projection_.seconds, 0, 'f', 1)
                                 .arg(set_->size())
                                 .arg(set_->searchMethod());
-          if (live_) {
+          if (live_) {  // the caption is in the title and beside the status; say how the layout was kept steady
             caption_ = projectingCaption_;
             ++projectedUpdates_;
             updateTitle();
+            message = tr("%1 (%2 s)").arg(projection_.summary).arg(projection_.seconds, 0, 'f', 1);
             if (alignment_.valid)
               message += tr("; aligned to the previous layout: rotation %1°%2, scale %3")
                              .arg(alignment_.rotationDegrees, 0, 'f', 1)
                              .arg(alignment_.reflection ? tr(" after a reflection") : QString())
                              .arg(alignment_.scale, 0, 'g', 3);
-            if (!caption_.isEmpty()) message = caption_ + QStringLiteral(" — ") + message;
           }
+          if (!viewMoved_) fitView();
           showMessage(message);
           if (!superseded && colorKey().startsWith(QLatin1String("cluster:"))) applyColors();  // re-cluster
           Q_EMIT projectionFinished(true);
@@ -894,6 +899,13 @@ bool EmbeddingWindow::placeImage(const QString& imageFile, QString* error) {
                                              : tr("placed at its neighbours' weighted mean position")),
                     -1);
   return true;
+}
+
+void EmbeddingWindow::fitView() {
+  fitting_ = true;
+  view_->fitToData();
+  fitting_ = false;
+  viewMoved_ = false;
 }
 
 QImage EmbeddingWindow::snapshot() {

@@ -156,6 +156,7 @@ class EmbeddingWindow : public QMainWindow {
   void startPendingUpdate();
   void setPointColors(std::vector<QRgb> colors);
   void updateTitle();
+  void fitView();  // fits the view to the points; it then follows new layouts until the user pans or zooms
 
   std::shared_ptr<EmbeddingSet> set_;
   std::vector<float> layout_;
@@ -167,6 +168,7 @@ class EmbeddingWindow : public QMainWindow {
   std::vector<EmbeddingNeighbour> neighbours_;
   std::int64_t neighbourFocus_ = -1;  // the clicked row whose neighbours are shown, or -1
   std::vector<QRgb> colors_;
+  bool fitting_ = false, viewMoved_ = false;
 
   // Live embeddings.
   bool live_ = false;
