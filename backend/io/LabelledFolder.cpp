@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cctype>
 #include <filesystem>
 #include <fstream>
@@ -13,7 +14,6 @@
 #include <sstream>
 
 #include "ImageReader.h"
-#include "core/TensorConvert.h"
 
 namespace loupe::io {
 namespace fs = std::filesystem;
@@ -240,6 +240,40 @@ Result<std::vector<Item>> listFromFolders(const fs::path& root, std::vector<std:
   return items;
 }
 
+// Antialiased bilinear resampling weights from `in` to `out` samples, as PyTorch's
+// interpolate(mode="bilinear", align_corners=False, antialias=True) computes them: scale = in / out; each
+// output sample i, centred at scale * (i + 0.5) in input coordinates, weighs the input samples j within
+// `support` = max(scale, 1) by the triangle 1 - |(j + 0.5 - centre) / max(scale, 1)|, normalised to sum 1.
+// Written out (rather than calling ATen per image) so that decoding thousands of files in parallel runs no
+// nested thread pools. An identity (in == out) gives one tap of weight 1.
+struct Taps {
+  std::int64_t first = 0;
+  std::vector<double> weights;
+};
+
+std::vector<Taps> antialiasTaps(std::int64_t in, std::int64_t out) {
+  std::vector<Taps> taps(static_cast<std::size_t>(out));
+  const double scale = double(in) / double(out);
+  const double support = scale >= 1.0 ? scale : 1.0, invScale = scale >= 1.0 ? 1.0 / scale : 1.0;
+  for (std::int64_t i = 0; i < out; ++i) {
+    const double centre = scale * (double(i) + 0.5);
+    const std::int64_t lo = std::max<std::int64_t>(std::int64_t(centre - support + 0.5), 0);
+    const std::int64_t hi = std::min<std::int64_t>(std::int64_t(centre + support + 0.5), in);
+    Taps& t = taps[std::size_t(i)];
+    t.first = lo;
+    double total = 0;
+    for (std::int64_t j = lo; j < hi; ++j) {
+      const double x = std::abs((double(j) - centre + 0.5) * invScale);
+      const double wgt = x < 1.0 ? 1.0 - x : 0.0;
+      t.weights.push_back(wgt);
+      total += wgt;
+    }
+    if (total > 0)
+      for (double& wgt : t.weights) wgt /= total;
+  }
+  return taps;
+}
+
 }  // namespace
 
 bool hasImageExtension(const std::string& path) {
@@ -251,24 +285,56 @@ bool hasImageExtension(const std::string& path) {
 Result<torch::Tensor> modelInputU8(const Image& image, int channels, int width, int height) {
   if (channels != 1 && channels != 3) return Error{ErrorCode::InvalidArgument, "channels must be 1 (grey) or 3 (RGB)"};
   if (width < 1 || height < 1) return Error{ErrorCode::InvalidArgument, "the input size must be at least 1 x 1"};
-  TensorSpec spec;
-  spec.scale = 1.f;
-  auto t = imageToTensor(image.toU8(), spec);  // float [1, C, H, W], 0..255, RGB order
-  if (!t) return t.error();
-  at::Tensor x = *t;
-  if (x.size(1) == 4) x = x.narrow(1, 0, 3);  // alpha dropped
-  if (x.size(1) == 2) x = x.narrow(1, 0, 1);  // grey + alpha
-  if (channels == 1 && x.size(1) == 3)
-    x = (x.select(1, 0) * 0.299f + x.select(1, 1) * 0.587f + x.select(1, 2) * 0.114f).unsqueeze(1);
-  else if (channels == 3 && x.size(1) == 1)
-    x = x.expand({1, 3, x.size(2), x.size(3)});
-  if (x.size(1) != channels)
-    return Error{ErrorCode::UnsupportedFormat, "an image with " + std::to_string(x.size(1)) + " channels cannot become " +
-                                                   std::to_string(channels)};
-  // torch.nn.functional.interpolate(mode="bilinear", align_corners=False, antialias=True) with a target size.
-  if (x.size(2) != height || x.size(3) != width)
-    x = at::_upsample_bilinear2d_aa(x.contiguous(), {height, width}, false, c10::nullopt, c10::nullopt);
-  return x.round().clamp(0, 255).to(at::kByte).contiguous();
+  if (image.empty()) return Error{ErrorCode::InvalidArgument, "the image is empty"};
+  const Image u8 = image.toU8();
+  const int w = u8.width(), h = u8.height(), stride = u8.channels();
+  // Source channels in RGB order (alpha dropped), as float planes.
+  int r = 0, g = 0, b = 0;
+  switch (u8.order()) {
+    case ColorOrder::Gray:
+    case ColorOrder::GrayAlpha: break;
+    case ColorOrder::RGB:
+    case ColorOrder::RGBA: g = 1, b = 2; break;
+    case ColorOrder::BGR:
+    case ColorOrder::BGRA: r = 2, g = 1; break;
+  }
+  const bool grey = u8.order() == ColorOrder::Gray || u8.order() == ColorOrder::GrayAlpha;
+  const std::size_t plane = std::size_t(w) * std::size_t(h);
+  std::vector<float> src(plane * std::size_t(channels));
+  for (int y = 0; y < h; ++y) {
+    const std::uint8_t* row = u8.row<std::uint8_t>(y);
+    for (int x = 0; x < w; ++x) {
+      const std::uint8_t* px = row + std::size_t(x) * std::size_t(stride);
+      const std::size_t i = std::size_t(y) * std::size_t(w) + std::size_t(x);
+      if (channels == 1)
+        src[i] = grey ? float(px[0]) : float(px[r]) * 0.299f + float(px[g]) * 0.587f + float(px[b]) * 0.114f;
+      else
+        for (int c = 0; c < 3; ++c) src[std::size_t(c) * plane + i] = float(px[grey ? 0 : (c == 0 ? r : c == 1 ? g : b)]);
+    }
+  }
+  at::Tensor out = at::empty({1, channels, height, width}, at::kByte);
+  std::uint8_t* dst = out.data_ptr<std::uint8_t>();
+  const std::vector<Taps> tx = antialiasTaps(w, width), ty = antialiasTaps(h, height);
+  std::vector<double> tmp(std::size_t(h) * std::size_t(width));
+  for (int c = 0; c < channels; ++c) {
+    const float* in = src.data() + std::size_t(c) * plane;
+    for (int y = 0; y < h; ++y)  // horizontal pass: [h, w] -> [h, width]
+      for (int x = 0; x < width; ++x) {
+        double v = 0;
+        for (std::size_t k = 0; k < tx[std::size_t(x)].weights.size(); ++k)
+          v += tx[std::size_t(x)].weights[k] * in[std::size_t(y) * std::size_t(w) + std::size_t(tx[std::size_t(x)].first) + k];
+        tmp[std::size_t(y) * std::size_t(width) + std::size_t(x)] = v;
+      }
+    for (int y = 0; y < height; ++y)  // vertical pass: [h, width] -> [height, width]
+      for (int x = 0; x < width; ++x) {
+        double v = 0;
+        for (std::size_t k = 0; k < ty[std::size_t(y)].weights.size(); ++k)
+          v += ty[std::size_t(y)].weights[k] * tmp[(std::size_t(ty[std::size_t(y)].first) + k) * std::size_t(width) + std::size_t(x)];
+        dst[(std::size_t(c) * std::size_t(height) + std::size_t(y)) * std::size_t(width) + std::size_t(x)] =
+            std::uint8_t(std::clamp(std::nearbyint(v), 0.0, 255.0));
+      }
+  }
+  return out;
 }
 
 Result<LabelledFolder> loadLabelledFolder(const std::string& folder, const LabelledFolderOptions& o, const CancelToken& cancel,

@@ -31,8 +31,9 @@ namespace loupe::io {
 
 // uint8 [1, C, H, W] of `image` for a network that takes `channels` (1: grey, 3: RGB) at `width` x `height`:
 // 16-bit/float samples to 8 bit (Image::toU8), alpha dropped, colour to grey by ITU-R BT.601 luma
-// (0.299 R + 0.587 G + 0.114 B), grey replicated to RGB, then bilinear resampling with antialiasing (no
-// aspect-ratio preservation) and rounding. `loupe-cli embed` prepares image files for native packages with
+// (0.299 R + 0.587 G + 0.114 B), grey replicated to RGB, then bilinear resampling with antialiasing (the
+// weights of PyTorch's interpolate(mode="bilinear", align_corners=False, antialias=True); no aspect-ratio
+// preservation) and rounding. Plain C++ (no ATen per image), so it can run on many threads at once. `loupe-cli embed` prepares image files for native packages with
 // this same function, so a model trained from a folder sees the same pixels when it embeds.
 Result<torch::Tensor> modelInputU8(const Image& image, int channels, int width, int height);
 

@@ -10,10 +10,14 @@
 #include <QDir>
 #include <QFile>
 #include <QImage>
+#include <QProcess>
 #include <QTemporaryDir>
+
+#include <random>
 
 #include <set>
 
+#include "io/ImageReader.h"
 #include "io/LabelledFolder.h"
 
 using namespace loupe;
@@ -118,6 +122,45 @@ class TestLabelledFolder : public QObject {
     // Per-channel statistics of the training images, pixel / 255.
     const double mean = d->train.images.to(torch::kDouble).mean().item<double>() / 255.0;
     QVERIFY(std::abs(d->mean.at(0) - mean) < 1e-9);
+  }
+
+  void shouldResampleLikePyTorch_data() {
+    QTest::addColumn<int>("width");
+    QTest::addColumn<int>("height");
+    QTest::newRow("53x41 down") << 53 << 41;
+    QTest::newRow("300x17 down and up") << 300 << 17;
+    QTest::newRow("9x12 up") << 9 << 12;
+  }
+  void shouldResampleLikePyTorch() {
+    // Reference: torch.nn.functional.interpolate(mode="bilinear", align_corners=False, antialias=True) of the
+    // same PNG (read by PIL), rounded, run by python3-torch; skipped when it is not installed.
+    QFETCH(int, width);
+    QFETCH(int, height);
+    QTemporaryDir dir;
+    QImage noise(width, height, QImage::Format_Grayscale8);
+    std::mt19937 rng(uint32_t(width * 1000 + height));
+    for (int y = 0; y < height; ++y)
+      for (int x = 0; x < width; ++x) noise.scanLine(y)[x] = uchar(rng() % 256);
+    QVERIFY(save(noise, dir.filePath("noise.png")));
+    QProcess py;
+    py.start("/usr/bin/python3", {"-c",
+                                  "import sys, numpy as np, torch\n"
+                                  "from PIL import Image\n"
+                                  "x = torch.tensor(np.asarray(Image.open(sys.argv[1]), dtype=np.float32))[None, None]\n"
+                                  "y = torch.nn.functional.interpolate(x, size=(28, 28), mode='bilinear', align_corners=False, antialias=True)\n"
+                                  "print(' '.join(str(int(v)) for v in y.round().clamp(0, 255).flatten().tolist()))\n",
+                                  dir.filePath("noise.png")});
+    if (!py.waitForFinished(60000) || py.exitCode() != 0) QSKIP("python3 with torch and PIL is not available");
+    const QStringList ref = QString::fromUtf8(py.readAllStandardOutput()).split(' ', Qt::SkipEmptyParts);
+    QCOMPARE(ref.size(), 28 * 28);
+    auto image = io::loadImage(dir.filePath("noise.png").toStdString());
+    QVERIFY(image);
+    auto t = io::modelInputU8(*image, 1, 28, 28);
+    QVERIFY(t);
+    const uint8_t* v = t->data_ptr<uint8_t>();
+    int off = 0;
+    for (int i = 0; i < 28 * 28; ++i) off = std::max(off, std::abs(int(v[i]) - ref[i].toInt()));
+    QVERIFY2(off <= 1, qPrintable(QString::number(off)));  // float vs double sums may round a .5 the other way
   }
 
   void shouldConvertToRgbWhenAsked() {

@@ -67,12 +67,14 @@ Result<Data> loadData(const CancelToken& cancel) {
     o.valFraction = opt.valFraction;
     o.seed = opt.seed;
     Progress bar = terminalProgress(opt.quiet);
+    const auto start = std::chrono::steady_clock::now();
     auto f = io::loadLabelledFolder(opt.data, o, cancel, bar);
     finishProgress();
     if (!f) return f.error();
-    std::fprintf(stderr, "loupe-cli: %s: %d image file(s) in %zu classes; %lld for training, %lld held out (%s)\n",
-                 opt.data.c_str(), f->listed, f->classNames.size(), (long long)f->train.size(), (long long)f->test.size(),
-                 f->heldOut.c_str());
+    std::fprintf(stderr, "loupe-cli: %s: %d image file(s) in %zu classes, read in %.2f s; %lld for training, %lld held out (%s)\n",
+                 opt.data.c_str(), f->listed, f->classNames.size(),
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), (long long)f->train.size(),
+                 (long long)f->test.size(), f->heldOut.c_str());
     if (f->skipped > 0) {
       std::fprintf(stderr, "loupe-cli: warning: skipped %d unreadable image(s):\n", f->skipped);
       for (const auto& r : f->skipReasons) std::fprintf(stderr, "  %s\n", r.c_str());
