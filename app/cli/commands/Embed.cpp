@@ -51,13 +51,6 @@ std::string listRows(const std::vector<std::int64_t>& rows) {
   return s;
 }
 
-bool isImageFile(const fs::path& p) {
-  std::string ext = p.extension().string();
-  std::transform(ext.begin(), ext.end(), ext.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  static const char* kExt[] = {".jpg", ".jpeg", ".png", ".bmp", ".tif", ".tiff", ".webp"};
-  return std::any_of(std::begin(kExt), std::end(kExt), [&](const char* e) { return ext == e; });
-}
-
 bool isIdxFolder(const fs::path& p) {
   for (const char* f : {"train-images-idx3-ubyte", "train-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte",
                         "t10k-images-idx3-ubyte.gz"})
@@ -155,7 +148,7 @@ Result<Collected> fromFolder(ImageEmbedder& embedder, const CancelToken& cancel,
     std::error_code ec;
     for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
          !ec && it != fs::recursive_directory_iterator(); it.increment(ec))
-      if (it->is_regular_file() && isImageFile(it->path())) paths.push_back(fs::relative(it->path(), root).generic_string());
+      if (it->is_regular_file() && io::hasImageExtension(it->path().string())) paths.push_back(fs::relative(it->path(), root).generic_string());
     if (ec) return Error(ErrorCode::Io, "cannot list " + opt.data + ": " + ec.message());
     std::sort(paths.begin(), paths.end());
     columns.push_back("label");

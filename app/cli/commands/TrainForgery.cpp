@@ -12,7 +12,6 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <set>
 #include <sstream>
 
 #include "Command.h"
@@ -22,6 +21,7 @@
 #include "host/ExitCodes.h"
 #include "io/ImageReader.h"
 #include "io/ImageWriter.h"
+#include "io/LabelledFolder.h"
 #include "train/ForgeryTrainer.h"
 
 namespace loupe::cli {
@@ -53,13 +53,6 @@ std::string commandLine() {
   return out;
 }
 
-bool isImageFile(const fs::path& p) {
-  static const std::set<std::string> ext = {".jpg", ".jpeg", ".png", ".tif", ".tiff", ".bmp", ".webp"};
-  std::string e = p.extension().string();
-  std::transform(e.begin(), e.end(), e.begin(), [](unsigned char c) { return char(std::tolower(c)); });
-  return ext.count(e) > 0;
-}
-
 struct Photo {
   std::string path, sha256;
   int width = 0, height = 0;
@@ -75,7 +68,7 @@ int run() {
     if (!fs::is_directory(dir, ec)) return fail(host::BadInput, "--pristine " + dir + " is not a folder");
     for (fs::recursive_directory_iterator it(dir, fs::directory_options::skip_permission_denied, ec), end; it != end && !ec;
          it.increment(ec))
-      if (it->is_regular_file(ec) && isImageFile(it->path())) files.push_back(it->path());
+      if (it->is_regular_file(ec) && io::hasImageExtension(it->path().string())) files.push_back(it->path());
   }
   std::sort(files.begin(), files.end());
   if (opt.limit > 0 && int(files.size()) > opt.limit) files.resize(std::size_t(opt.limit));
