@@ -15,6 +15,8 @@
 
 #include <random>
 
+#include <exiv2/exiv2.hpp>
+
 #include <set>
 
 #include "io/ImageReader.h"
@@ -161,6 +163,36 @@ class TestLabelledFolder : public QObject {
     int off = 0;
     for (int i = 0; i < 28 * 28; ++i) off = std::max(off, std::abs(int(v[i]) - ref[i].toInt()));
     QVERIFY2(off <= 1, qPrintable(QString::number(off)));  // float vs double sums may round a .5 the other way
+  }
+
+  void shouldHonourExifOrientation() {
+    // A 40 x 20 JPEG, left half black, right half white, tagged orientation 6 (rotate 90 degrees clockwise
+    // to view): viewed, it is 20 wide and 40 tall with the black half on top.
+    QTemporaryDir dir;
+    QImage img(40, 20, QImage::Format_Grayscale8);
+    for (int y = 0; y < 20; ++y)
+      for (int x = 0; x < 40; ++x) img.scanLine(y)[x] = x < 20 ? 0 : 255;
+    QVERIFY(save(img, dir.filePath("up/rotated.jpg"), "JPEG", 95));
+    QVERIFY(save(filledGrey(8, 8, 1), dir.filePath("other/a.png")));
+    try {
+      auto file = Exiv2::ImageFactory::open(dir.filePath("up/rotated.jpg").toStdString());
+      file->readMetadata();
+      Exiv2::ExifData exif = file->exifData();
+      exif["Exif.Image.Orientation"] = std::uint16_t(6);
+      file->setExifData(exif);
+      file->writeMetadata();
+    } catch (const std::exception& e) {
+      QFAIL(e.what());
+    }
+    io::LabelledFolderOptions o;
+    o.valFraction = 0;
+    auto d = io::loadLabelledFolder(dir.path().toStdString(), o);
+    QVERIFY2(d, d ? "" : d.error().message.c_str());
+    const torch::Tensor t = imageOf(*d, "up/rotated.jpg")[0];
+    QVERIFY2(t[2][14].item<int>() < 30 && t[25][14].item<int>() > 225,
+             qPrintable(QStringLiteral("top %1, bottom %2").arg(t[2][14].item<int>()).arg(t[25][14].item<int>())));
+    // Left and right of the middle row are the same grey (the step runs across rows, not columns).
+    QVERIFY(std::abs(t[14][2].item<int>() - t[14][25].item<int>()) < 30);
   }
 
   void shouldConvertToRgbWhenAsked() {
