@@ -282,6 +282,33 @@ class TestLabelledFolder : public QObject {
     QCOMPARE(imageOf(*d, "three.png").max().item<int>(), 30);
   }
 
+  void shouldTakeTheCsvSplitColumn() {
+    QTemporaryDir dir;
+    QByteArray csv = "path,label,split\n";
+    for (int i = 0; i < 6; ++i) {
+      const QString name = QStringLiteral("%1.png").arg(i);
+      QVERIFY(save(filledGrey(8, 8, 10 * i), dir.filePath(name)));
+      csv += (name + (i % 2 ? ",odd," : ",even,") + (i < 2 ? "test" : i == 2 ? "VAL" : "train") + "\n").toUtf8();
+    }
+    QVERIFY(writeBytes(dir.filePath("labels.csv"), csv));
+    io::LabelledFolderOptions o;
+    o.labelsCsv = dir.filePath("labels.csv").toStdString();
+    auto d = io::loadLabelledFolder(dir.path().toStdString(), o);
+    QVERIFY2(d, d ? "" : d.error().message.c_str());
+    QCOMPARE(std::set<std::string>(d->test.paths.begin(), d->test.paths.end()), (std::set<std::string>{"0.png", "1.png", "2.png"}));
+    QCOMPARE(d->train.size(), 3);
+    QCOMPARE(d->heldOut, std::string("the CSV's split column"));
+  }
+
+  void shouldRefuseATestClassThatTrainLacks() {
+    QTemporaryDir dir;
+    for (const char* p : {"train/a/1.png", "train/b/1.png", "test/a/1.png", "test/c/1.png"})
+      QVERIFY(save(filledGrey(8, 8, 5), dir.filePath(p)));
+    auto d = io::loadLabelledFolder(dir.path().toStdString());
+    QVERIFY(!d);
+    QVERIFY2(d.error().message.find("test/c: a class that") != std::string::npos, d.error().message.c_str());
+  }
+
   void shouldRefuseBadCsvs_data() {
     QTest::addColumn<QByteArray>("csv");
     QTest::addColumn<QString>("expected");
