@@ -6,9 +6,15 @@
 #include <atomic>
 #include <cstring>
 #include <exception>
+#include <limits>
 #include <mutex>
 #include <string>
 #include <vector>
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define LOUPE_HALF_SCAN 1
+#endif
 
 namespace loupe::index {
 namespace {
@@ -113,6 +119,72 @@ ScoreBlock pickKernel() {
 ScoreBlock pickKernel() { return scoreBlockBaseline; }
 #endif
 
+// Keeps the k best (score, id) of a stream of rows in ascending id order; `front()` is the weakest kept.
+struct TopHeap {
+  std::vector<Hit> h;
+  std::int64_t k = 0;
+  // Pushes when the heap is not full or `s` beats the weakest; returns the current threshold (the weakest
+  // kept score, or -infinity while filling).
+  float push(float s, std::int64_t id) {
+    if (std::int64_t(h.size()) < k) {
+      h.push_back({s, id});
+      std::push_heap(h.begin(), h.end(), better);
+    } else if (s > h.front().score) {
+      std::pop_heap(h.begin(), h.end(), better);
+      h.back() = {s, id};
+      std::push_heap(h.begin(), h.end(), better);
+    }
+    return std::int64_t(h.size()) < k ? -std::numeric_limits<float>::infinity() : h.front().score;
+  }
+};
+
+#ifdef LOUPE_HALF_SCAN
+// Approximate scores of m rows stored as fp16 against Q (1..4) float queries; out[c * kBlock + r].
+template <int Q>
+__attribute__((target("avx2,f16c"))) inline void halfRows(const std::uint16_t* rows, std::int64_t m, std::int64_t d,
+                                                         const float* q, float* out) {
+  for (std::int64_t r = 0; r < m; ++r) {
+    const std::uint16_t* x = rows + r * d;
+    __m256 acc[Q];
+    for (int c = 0; c < Q; ++c) acc[c] = _mm256_setzero_ps();
+    std::int64_t j = 0;
+    for (; j + 8 <= d; j += 8) {
+      const __m256 xv = _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(x + j)));
+      for (int c = 0; c < Q; ++c) acc[c] = _mm256_add_ps(acc[c], _mm256_mul_ps(xv, _mm256_loadu_ps(q + c * d + j)));
+    }
+    for (int c = 0; c < Q; ++c) {
+      alignas(32) float lanes[8];
+      _mm256_store_ps(lanes, acc[c]);
+      float s = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5])) + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
+      for (std::int64_t t = j; t < d; ++t) s += _cvtsh_ss(x[t]) * q[c * d + t];
+      out[c * kBlock + r] = s;
+    }
+  }
+}
+
+__attribute__((target("avx2,f16c"))) void scoreBlockHalf(const std::uint16_t* rows, std::int64_t m, std::int64_t d,
+                                                        const float* queries, std::int64_t nq, float* out) {
+  for (std::int64_t q0 = 0; q0 < nq; q0 += 4) {
+    const float* q = queries + q0 * d;
+    float* o = out + q0 * kBlock;
+    switch (std::min<std::int64_t>(4, nq - q0)) {
+      case 4: halfRows<4>(rows, m, d, q, o); break;
+      case 3: halfRows<3>(rows, m, d, q, o); break;
+      case 2: halfRows<2>(rows, m, d, q, o); break;
+      default: halfRows<1>(rows, m, d, q, o); break;
+    }
+  }
+}
+
+__attribute__((target("avx2,f16c"))) void toHalfRange(const float* x, std::int64_t count, std::uint16_t* out) {
+  std::int64_t i = 0;
+  for (; i + 8 <= count; i += 8)
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(out + i),
+                     _mm256_cvtps_ph(_mm256_loadu_ps(x + i), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+  for (; i < count; ++i) out[i] = _cvtss_sh(x[i], _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+#endif
+
 }  // namespace
 
 Result<void> exactTopK(const float* base, std::int64_t n, std::int64_t d, const float* queries, std::int64_t nq,
@@ -187,6 +259,120 @@ Result<void> exactTopK(const float* base, std::int64_t n, std::int64_t d, const 
     }
   }
   return {};
+}
+
+bool halfScanAvailable() {
+#ifdef LOUPE_HALF_SCAN
+  static const bool available = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("f16c");
+  }();
+  return available;
+#else
+  return false;
+#endif
+}
+
+void toHalf(const float* x, std::int64_t count, std::uint16_t* out) {
+#ifdef LOUPE_HALF_SCAN
+  at::parallel_for(0, count, 1 << 20, [&](std::int64_t b, std::int64_t e) { toHalfRange(x + b, e - b, out + b); });
+#else
+  (void)x, (void)count, (void)out;
+#endif
+}
+
+Result<void> exactTopKHalf(const float* base, const std::uint16_t* half, std::int64_t n, std::int64_t d,
+                           const float* queries, std::int64_t nq, std::int64_t k, float* scores, std::int64_t* ids,
+                           const CancelToken& cancel) {
+#ifdef LOUPE_HALF_SCAN
+  if (!halfScanAvailable() || !half) return exactTopK(base, n, d, queries, nq, k, scores, ids, cancel);
+  if (n < 1 || d < 1 || nq < 0 || !base || (nq > 0 && (!queries || !scores || !ids)))
+    return Error(ErrorCode::InvalidArgument, "exact search needs at least one stored row and one dimension");
+  if (k < 1 || k > n)
+    return Error(ErrorCode::InvalidArgument, "exact search: k = " + std::to_string(k) + " must be between 1 and the " +
+                                                 std::to_string(n) + " stored rows");
+  if (nq == 0) return {};
+  static const ScoreBlock exact = pickKernel();
+  constexpr float margin = 2 * kHalfScoreBound;
+  const std::int64_t blocks = (n + kBlock - 1) / kBlock;
+  const std::int64_t steps = (blocks + kStep - 1) / kStep;
+  const std::int64_t workers = std::max<std::int64_t>(1, std::min<std::int64_t>(at::get_num_threads(), steps));
+  // Per query, from every thread: its approximate top-k and its candidates (approximate score within the
+  // margin of its running k-th best when seen; that threshold only rises, so nothing that can reach the
+  // final top-k is ever dropped).
+  std::vector<std::vector<Hit>> approxTop(static_cast<std::size_t>(nq)), candidates(static_cast<std::size_t>(nq));
+  std::mutex mutex;
+  std::atomic<bool> stopped{false};
+  std::atomic<std::int64_t> nextStep{0};
+  try {
+    at::parallel_for(0, workers, 1, [&](std::int64_t, std::int64_t) {
+      std::vector<float> buf(static_cast<std::size_t>(nq * kBlock));
+      std::vector<TopHeap> heaps(static_cast<std::size_t>(nq));
+      std::vector<std::vector<Hit>> cand(static_cast<std::size_t>(nq));
+      for (auto& h : heaps) h.k = k;
+      for (std::int64_t step; (step = nextStep.fetch_add(1, std::memory_order_relaxed)) < steps;) {
+        for (std::int64_t b = step * kStep, end = std::min(blocks, b + kStep); b < end; ++b) {
+          if (cancel.isCancelled() || stopped.load(std::memory_order_relaxed)) {
+            stopped = true;
+            return;
+          }
+          const std::int64_t r0 = b * kBlock, m = std::min(kBlock, n - r0);
+          scoreBlockHalf(half + r0 * d, m, d, queries, nq, buf.data());
+          for (std::int64_t q = 0; q < nq; ++q) {
+            auto& h = heaps[std::size_t(q)];
+            auto& c = cand[std::size_t(q)];
+            const float* s = buf.data() + q * kBlock;
+            float threshold = std::int64_t(h.h.size()) < k ? -std::numeric_limits<float>::infinity() : h.h.front().score;
+            for (std::int64_t r = 0; r < m; ++r) {
+              if (!(s[r] >= threshold - margin)) continue;
+              c.push_back({s[r], r0 + r});
+              threshold = h.push(s[r], r0 + r);
+            }
+            if (std::int64_t(c.size()) > 4 * k + 4096) {  // drop what the risen threshold has ruled out
+              c.erase(std::remove_if(c.begin(), c.end(), [&](const Hit& x) { return !(x.score >= threshold - margin); }),
+                      c.end());
+            }
+          }
+        }
+      }
+      std::lock_guard<std::mutex> lock(mutex);
+      for (std::int64_t q = 0; q < nq; ++q) {
+        auto& t = approxTop[std::size_t(q)];
+        t.insert(t.end(), heaps[std::size_t(q)].h.begin(), heaps[std::size_t(q)].h.end());
+        auto& c = candidates[std::size_t(q)];
+        c.insert(c.end(), cand[std::size_t(q)].begin(), cand[std::size_t(q)].end());
+      }
+    });
+  } catch (const std::exception& e) {
+    return Error(ErrorCode::Internal, std::string("exact search failed: ") + e.what());
+  }
+  if (stopped || cancel.isCancelled()) return Error::cancelled();
+  // Rescore every candidate within the margin of the final k-th best approximate score, exactly.
+  float exactScore[4 * kBlock];
+  for (std::int64_t q = 0; q < nq; ++q) {
+    auto& t = approxTop[std::size_t(q)];
+    std::nth_element(t.begin(), t.begin() + (k - 1), t.end(), better);
+    const float kth = t[std::size_t(k - 1)].score;
+    TopHeap top;
+    top.k = k;
+    auto& c = candidates[std::size_t(q)];
+    std::sort(c.begin(), c.end(), [](const Hit& a, const Hit& b) { return a.id < b.id; });
+    for (const Hit& x : c) {
+      if (!(x.score >= kth - margin)) continue;
+      exact(base + x.id * d, 1, d, queries + q * d, 1, exactScore);
+      top.push(exactScore[0], x.id);
+    }
+    std::sort(top.h.begin(), top.h.end(), better);
+    for (std::int64_t j = 0; j < k; ++j) {
+      scores[q * k + j] = top.h[std::size_t(j)].score;
+      ids[q * k + j] = top.h[std::size_t(j)].id;
+    }
+  }
+  return {};
+#else
+  (void)half;
+  return exactTopK(base, n, d, queries, nq, k, scores, ids, cancel);
+#endif
 }
 
 }  // namespace loupe::index

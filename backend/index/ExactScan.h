@@ -32,4 +32,19 @@ constexpr std::int64_t kExactScanMaxQueries = 32;
 Result<void> exactTopK(const float* base, std::int64_t n, std::int64_t d, const float* queries, std::int64_t nq,
                        std::int64_t k, float* scores, std::int64_t* ids, const CancelToken& cancel = {});
 
+// A half-precision (IEEE fp16) copy of the same rows makes a single pass read half the bytes: the scan
+// scores every row from the fp16 copy, keeps each row whose approximate score can still be in the top-k
+// (within 2 x kHalfScoreBound of the k-th best approximate score), then rescores those rows from the float32
+// rows with the very kernel exactTopK uses. The result is exactTopK's, bit for bit: for unit-length rows
+// and queries an fp16 rounding moves a score by at most 2^-11 (+ float32 accumulation, subnormals), well
+// under the bound, so a true top-k row can never be left out. Needs a CPU with AVX2 and F16C.
+constexpr float kHalfScoreBound = 1e-3f;
+bool halfScanAvailable();
+// `half` must hold n x d fp16 values (see toHalf) of rows with norm <= 1, as must the queries.
+Result<void> exactTopKHalf(const float* base, const std::uint16_t* half, std::int64_t n, std::int64_t d,
+                           const float* queries, std::int64_t nq, std::int64_t k, float* scores, std::int64_t* ids,
+                           const CancelToken& cancel = {});
+// Converts `count` floats to fp16 (round to nearest even), on every core. Needs halfScanAvailable().
+void toHalf(const float* x, std::int64_t count, std::uint16_t* out);
+
 }  // namespace loupe::index

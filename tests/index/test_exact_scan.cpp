@@ -117,6 +117,48 @@ class TestExactScan : public QObject {
     }
   }
 
+  void halfPrecisionPassGivesTheSameResult_data() {
+    QTest::addColumn<int>("n");
+    QTest::addColumn<int>("d");
+    QTest::addColumn<int>("nq");
+    QTest::addColumn<int>("k");
+    QTest::addColumn<double>("noise");
+    QTest::newRow("d 128, 1 query") << 30000 << 128 << 1 << 10 << 0.7;
+    QTest::newRow("d 256, 8 queries, k 50") << 20000 << 256 << 8 << 50 << 0.7;
+    QTest::newRow("d 37, k = n") << 300 << 37 << 3 << 300 << 0.7;
+    // Near-duplicates: thousands of rows within the fp16 error of each other, all candidates.
+    QTest::newRow("near-duplicates") << 20000 << 64 << 2 << 20 << 1e-4;
+  }
+  void halfPrecisionPassGivesTheSameResult() {
+    // exactTopKHalf scores an fp16 copy first and rescores the rows that can still be in the top-k with the
+    // float32 kernel: its result must be exactTopK's, bit for bit (ids, order and scores).
+    if (!halfScanAvailable()) QSKIP("this CPU has no AVX2 + F16C");
+    QFETCH(int, n);
+    QFETCH(int, d);
+    QFETCH(int, nq);
+    QFETCH(int, k);
+    QFETCH(double, noise);
+    auto all = normalised(test::clustered(n + nq, d, noise < 0.01 ? 1 : 100, uint64_t(n + d), noise));
+    auto base = all.slice(0, 0, n).contiguous();
+    auto queries = all.slice(0, n, n + nq).contiguous();
+    std::vector<uint16_t> half(size_t(n) * size_t(d));
+    toHalf(base.data_ptr<float>(), int64_t(half.size()), half.data());
+    auto want = scan(base, queries, k);
+    std::vector<float> s(size_t(nq * k));
+    std::vector<int64_t> id(size_t(nq * k));
+    QVERIFY(exactTopKHalf(base.data_ptr<float>(), half.data(), n, d, queries.data_ptr<float>(), nq, k, s.data(), id.data())
+                .ok());
+    QCOMPARE(id, want.ids);
+    QCOMPARE(s, want.scores);
+    // The fp16 copy is what round-to-nearest gives (the bound the rescoring relies on): |x - h| <= 2^-11 |x|
+    // for normal values.
+    for (size_t i = 0; i < 1000; ++i) {
+      const float x = base.data_ptr<float>()[i];
+      const float h = at::Half(half[i], at::Half::from_bits()).operator float();
+      QVERIFY(std::abs(x - h) <= std::ldexp(std::abs(x), -11) + 1e-7f);
+    }
+  }
+
   void tiesGoToTheLowestIds() {
     // Rows 1, 3, 5 are e0, rows 0, 2, 4 are e1, row 6 is -e0; the query (1, 0.5, 0, 0) / |.| scores
     // 2/sqrt(5) = 0.894 for e0 and 1/sqrt(5) = 0.447 for e1 (hand-worked). Top-4: the three e0 rows in id
@@ -143,6 +185,14 @@ class TestExactScan : public QObject {
     for (int j = 0; j < 300; ++j) QCOMPARE(top.ids[size_t(j)], int64_t(j));
     auto tail = scan(dup, -qq, 20);  // b wins now: ids 9000 ...
     for (int j = 0; j < 20; ++j) QCOMPARE(tail.ids[size_t(j)], int64_t(9000 + j));
+    if (halfScanAvailable()) {  // the same through the fp16 pass
+      std::vector<uint16_t> half(size_t(dup.numel()));
+      toHalf(dup.data_ptr<float>(), dup.numel(), half.data());
+      std::vector<float> s(300);
+      std::vector<int64_t> id(300);
+      QVERIFY(exactTopKHalf(dup.data_ptr<float>(), half.data(), 20000, 24, qq.data_ptr<float>(), 1, 300, s.data(), id.data()).ok());
+      QCOMPARE(id, top.ids);
+    }
   }
 
   void storeSearchUsesItForFewQueries() {
@@ -168,6 +218,18 @@ class TestExactScan : public QObject {
         QCOMPARE((*one)[0][size_t(j)].id, (*batch)[size_t(i)][size_t(j)].id);
         QCOMPARE((*one)[0][size_t(j)].id, ids[i][j].item<int64_t>());
         QVERIFY(std::abs((*one)[0][size_t(j)].similarity - sims[i][j].item<double>()) < 1e-5);
+      }
+    }
+    // A 1e6-value store: the second exact search on makes and uses the fp16 copy; same answers as the first.
+    auto wide = test::clustered(8200, 128, 40, 13, 0.8);
+    auto s3 = EmbeddingStore::create(wide, {}, {});
+    auto first = s3->search(queries.slice(0, 0, 1).repeat({1, 128 / 40 + 1}).slice(1, 0, 128).contiguous(), 25);
+    for (int rep = 0; rep < 3; ++rep) {
+      auto again = s3->search(queries.slice(0, 0, 1).repeat({1, 128 / 40 + 1}).slice(1, 0, 128).contiguous(), 25);
+      QVERIFY(again.ok());
+      for (size_t j = 0; j < 25; ++j) {
+        QCOMPARE((*again)[0][j].id, (*first)[0][j].id);
+        QCOMPARE((*again)[0][j].similarity, (*first)[0][j].similarity);
       }
     }
     auto nan = queries.slice(0, 0, 1).clone();
