@@ -351,10 +351,11 @@ bool EmbeddingWindow::updateVectors(std::vector<float> values, int n, int d, con
   pendingCaption_ = caption;
   embedderFolder_.clear();  // new vectors: a model package set before did not make them
   ++vectorUpdates_;
-  // The newest vectors win: a projection still running for older ones is stopped (t-SNE/UMAP keep the
-  // layout reached, which the next run starts from) and the finished handler starts this one.
+  // The newest vectors win: a t-SNE/UMAP run (or clustering) still busy with older ones is stopped (t-SNE/UMAP
+  // keep the layout reached, which the next run starts from); a PCA, a matter of milliseconds, is let finish so
+  // that its epoch is drawn. The finished handler then starts this one.
   if (jobRunning()) {
-    cancel_.cancel();
+    if (cancelOnUpdate_) cancel_.cancel();
     return true;
   }
   startPendingUpdate();
@@ -527,7 +528,18 @@ void EmbeddingWindow::applyColors() {
 
 // --- jobs -------------------------------------------------------------------------------------------------
 
-bool EmbeddingWindow::jobRunning() const { return job_ && job_->isRunning(); }
+// Running, or finished with its result not handled yet (the watcher's finished signal is queued): until the
+// handler ran, the watcher must not be replaced, or that result would be lost.
+bool EmbeddingWindow::jobRunning() const { return job_ && (job_->isRunning() || !jobHandled_); }
+
+void EmbeddingWindow::replaceJobWatcher() {
+  if (job_) {
+    disconnect(job_, nullptr, this, nullptr);  // a result still queued for it is dropped, not handled late
+    job_->deleteLater();                       // may be the watcher whose handler is running now
+  }
+  job_ = new QFutureWatcher<void>(this);
+  jobHandled_ = false;
+}
 
 void EmbeddingWindow::stopJob() {
   if (jobRunning()) {
@@ -582,6 +594,7 @@ void EmbeddingWindow::runProjection(Projection method) {
 
 void EmbeddingWindow::startProjection(Projection method) {
   cancel_ = CancelToken();
+  cancelOnUpdate_ = method != Projection::Pca;
   projectionMethod_ = method;
   if (method != Projection::Pca) {
     // t-SNE / UMAP start from a new layout: earlier clusters of the layout no longer apply.
@@ -636,9 +649,9 @@ void EmbeddingWindow::startProjection(Projection method) {
   ProjectionOptions options;
   options.method = method;
   if (!reference.empty() && method != Projection::Pca) options.initialLayout = reference;
-  delete job_;
-  job_ = new QFutureWatcher<void>(this);
+  replaceJobWatcher();
   connect(job_, &QFutureWatcher<void>::finished, this, [this, result, alignment] {
+    jobHandled_ = true;
     // Layout updates posted before the end arrive first (queued in order); then the result.
     setBusy(false, {});
     const bool superseded = pendingSet_ != nullptr;  // newer live vectors wait: they are projected next
@@ -711,15 +724,16 @@ void EmbeddingWindow::runClusters(int method) {
     return;
   }
   cancel_ = CancelToken();
+  cancelOnUpdate_ = true;
   setBusy(true, tr("Clustering"));
   auto set = set_;
   auto layout = layout_;
   auto cancel = cancel_;
   const int k = clusterK_->value();
   auto result = std::make_shared<std::optional<Result<std::vector<int>>>>();
-  delete job_;
-  job_ = new QFutureWatcher<void>(this);
+  replaceJobWatcher();
   connect(job_, &QFutureWatcher<void>::finished, this, [this, result, method] {
+    jobHandled_ = true;
     setBusy(false, {});
     if (!result->has_value()) return;
     const auto& r = result->value();

@@ -14,8 +14,8 @@
 //
 // Live embeddings (the training panel's held-out images, re-embedded after every epoch): setEmbeddings(values,
 // ...) shows the rows with their metadata and thumbnails, updateVectors() replaces their vectors. Each update
-// is re-projected on the worker thread with the method chosen (an update that arrives while a projection
-// runs cancels it and waits as the newest; only the newest waiting update is projected) and mapped onto the
+// is re-projected on the worker thread with the method chosen (an update that arrives while a t-SNE/UMAP
+// runs cancels it, a PCA is let finish; only the newest waiting update is projected) and mapped onto the
 // layout shown by the best rotation/reflection + scale + translation (EmbeddingAlign.h); t-SNE and UMAP also
 // start from the layout shown, so clusters keep their places. Selection, colouring, zoom and the clicked
 // point's neighbours (re-queried on the new vectors) are kept. File > Save as Embedding Store writes what is
@@ -104,7 +104,7 @@ class EmbeddingWindow : public QMainWindow {
   // Runs a projection on the worker thread (the current one is stopped first).
   void runProjection(Projection method);
   void stopJob();
-  bool jobRunning() const;
+  bool jobRunning() const;  // a projection or clustering runs or its result is not shown yet
   const std::vector<float>& layout() const { return layout_; }
   int layoutUpdates() const { return layoutUpdates_; }
 
@@ -156,6 +156,7 @@ class EmbeddingWindow : public QMainWindow {
   void startPendingUpdate();
   void setPointColors(std::vector<QRgb> colors);
   void updateTitle();
+  void replaceJobWatcher();  // a new job_ for the next job (the old one disconnected, deleted later)
   void fitView();  // fits the view to the points; it then follows new layouts until the user pans or zooms
 
   std::shared_ptr<EmbeddingSet> set_;
@@ -173,6 +174,7 @@ class EmbeddingWindow : public QMainWindow {
   // Live embeddings.
   bool live_ = false;
   std::shared_ptr<EmbeddingSet> pendingSet_;  // the newest update waiting for the running job to end
+  bool cancelOnUpdate_ = true;                 // the running job is cancelled by an update (not a PCA)
   QString pendingCaption_, projectingCaption_, caption_;
   int vectorUpdates_ = 0, projectedUpdates_ = 0;
   std::vector<float> unaligned_;
@@ -183,6 +185,7 @@ class EmbeddingWindow : public QMainWindow {
 
   // The one background job (projection or clustering) and its cancel flag.
   QFutureWatcher<void>* job_ = nullptr;
+  bool jobHandled_ = true;  // the finished handler of job_ has run
   CancelToken cancel_;
   std::shared_ptr<std::atomic<bool>> layoutPending_ = std::make_shared<std::atomic<bool>>(false);
   std::shared_ptr<std::mutex> latestMutex_ = std::make_shared<std::mutex>();

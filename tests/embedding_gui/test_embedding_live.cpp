@@ -300,7 +300,7 @@ class TestEmbeddingLive : public QObject {
 
     // The GUI thread kept running while UMAP optimised (a loaded 2-core machine still ticks many times).
     QVERIFY2(ticksWhileRunning >= 10, qPrintable(QString::number(ticksWhileRunning)));
-    QVERIFY2(maxGap < 1000, qPrintable(QString::number(maxGap)));
+    QVERIFY2(maxGap < 3000, qPrintable(QString::number(maxGap)));  // a freeze; typical: 100-500 ms under load
     qInfo("UMAP and t-SNE runs: %d timer ticks while projecting, longest gap %lld ms", ticksWhileRunning, static_cast<long long>(maxGap));
   }
 };

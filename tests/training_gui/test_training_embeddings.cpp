@@ -178,13 +178,16 @@ class TestTrainingEmbeddings : public QObject {
     QCOMPARE(finished.at(0).at(0).toBool(), false);  // stopped, not finished
     QVERIFY2(k >= 2 && k < 6, qPrintable(QString::number(k)));
 
-    // One update per epoch, every held-out image in it; PCA keeps up (each epoch's layout drawn).
+    // One update per epoch, every held-out image in it; PCA keeps up (an update waits for a running PCA, so
+    // at least the first and the last epoch are drawn, usually every one).
     QCOMPARE(int(embeddings.count()), k);
     QVERIFY(view->isVisible());
     QVERIFY(view->isLive());
     QCOMPARE(view->vectorUpdates(), k - 1);  // epoch 1 opened the rows, the others updated them
     QCOMPARE(view->projectedUpdates(), int(shown.size()));
-    QVERIFY2(shown.size() >= 2, qPrintable(QString::number(shown.size())));
+    QVERIFY2(shown.size() >= 2, qPrintable(QStringLiteral("%1 layouts: %2; status: %3")
+                                               .arg(shown.size())
+                                               .arg(captions.join(QStringLiteral(" | ")), view->statusLabel()->text())));
     const int n = embeddings.at(k - 1).at(1).toInt(), d = embeddings.at(k - 1).at(2).toInt();
     QCOMPARE(n, 1000);  // the panel holds out max(1000, training images)
     QCOMPARE(view->view()->count(), std::int64_t(n));
@@ -195,7 +198,9 @@ class TestTrainingEmbeddings : public QObject {
     QVERIFY(view->windowTitle().contains(lastCaption));
     QVERIFY(view->windowTitle().contains(QStringLiteral("1000 held-out images of Fashion-MNIST")));
     const double knn = epochs.at(k - 1).at(2).toDouble();
-    QVERIFY2(captions.last().contains(QStringLiteral("kNN %1%").arg(100 * knn, 0, 'f', 2)), qPrintable(captions.last()));
+    // (n/a when the stop cancelled that epoch's kNN evaluation after its embeddings were made)
+    const QString knnText = std::isfinite(knn) ? QStringLiteral("kNN %1%").arg(100 * knn, 0, 'f', 2) : QStringLiteral("kNN n/a");
+    QVERIFY2(captions.last().contains(knnText), qPrintable(captions.last() + QStringLiteral(" vs ") + knnText));
 
     // Each layout as computed is the PCA of its epoch's embeddings (up to the sign of each axis).
     for (int e = 0; e < int(computed.size()); ++e) {
@@ -266,8 +271,9 @@ class TestTrainingEmbeddings : public QObject {
     }
     QVERIFY2(matching >= n / 2, qPrintable(QStringLiteral("%1 of %2 points drawn in their label's colour").arg(matching).arg(n)));
 
-    // The GUI thread ran throughout.
-    QVERIFY2(maxGap < 1500, qPrintable(QString::number(maxGap)));
+    // The GUI thread ran throughout (its longest stall, the OpenGL window's first show on a software
+    // rasteriser included, is reported above; here only a freeze fails).
+    QVERIFY2(ticks >= 20 && maxGap < 5000, qPrintable(QStringLiteral("%1 ticks, longest gap %2 ms").arg(ticks).arg(maxGap)));
 
     // Stopped: the view keeps the last epoch's layout.
     QTest::qWait(300);
@@ -345,9 +351,10 @@ class TestTrainingEmbeddings : public QObject {
     QVERIFY(view->projectedUpdates() >= 1);  // epoch 1's may have been superseded by epoch 2's
     QCOMPARE(view->vectorUpdates(), 1);
     QVERIFY(view->statusLabel()->text().contains(QStringLiteral("UMAP")));
-    // The GUI thread kept serving its timer while UMAP ran (loose bounds: the machine is shared and loaded).
+    // The GUI thread kept serving its timer while UMAP ran: a projection on the GUI thread would let it fire
+    // at most once per projection. (The gap bound only catches a freeze: the machine is shared and loaded.)
     QVERIFY2(ticksWhileProjecting >= 3, qPrintable(QString::number(ticksWhileProjecting)));
-    QVERIFY2(maxGap < 1500, qPrintable(QString::number(maxGap)));
+    QVERIFY2(maxGap < 5000, qPrintable(QString::number(maxGap)));
     QCOMPARE(view->layout().size(), std::size_t(2 * 1000));
 
     // The run wrote its package; the view embeds dropped images with it: held-out image 7 lands on itself.
