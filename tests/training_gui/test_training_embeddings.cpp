@@ -1,15 +1,15 @@
 // The training panel's live embedding view: a real short training (300 Fashion-MNIST images, tiny widths
 // 8-16-32, batch 50; QSKIP without Debian's dataset-fashion-mnist) with "Show embeddings" on, under xvfb-run
 // (the view draws with OpenGL).
-//   - PCA run stopped after epoch 2 of 3: the view gets one layout per epoch, shows every held-out image
-//     (1,000 = the panel's held-out count), each point coloured by its label (the palette entry of the
+//   - PCA run of 6 epochs stopped after epoch 2 (it ends in epoch 3 or a little later): one update per
+//     epoch, every held-out image shown (1,000 = the panel's held-out count), each point coloured by its label (the palette entry of the
 //     label's rank among the sorted class names, also read back from the framebuffer), epoch and kNN in the
 //     title; each epoch's layout as computed is the PCA of that epoch's embeddings (checked against a power
 //     iteration on their covariance here, up to axis signs); the layout shown is that one mapped onto the
 //     previous epoch's by a similarity transform, and it is the best one (rotating it by +-0.5 degree or
 //     scaling by 1 +- 1% only moves it further from the previous layout); the GUI timer keeps firing; after
-//     Stop the view keeps epoch 2's layout; saved as a store it reopens with the same vectors, labels and
-//     thumbnails.
+//     Stop the view keeps the last epoch's layout; saved as a store it reopens with the same vectors, labels and
+//     thumbnails; Resume goes on updating the same rows to the last epoch.
 //   - default (UMAP) run of 2 epochs to the end: projected off the GUI thread (timer ticks while it runs),
 //     the last epoch shown, and an image dropped on the view is embedded by the package the run wrote: a
 //     held-out image written as PNG finds its own row as nearest neighbour (cosine 1).
@@ -315,6 +315,20 @@ class TestTrainingEmbeddings : public QObject {
     const QByteArray bytes = f.readAll();
     QCOMPARE(bytes.size(), qsizetype(last.size() * sizeof(float)));
     QVERIFY(std::memcmp(bytes.constData(), last.data(), std::size_t(bytes.size())) == 0);
+
+    // Resume: the same held-out rows, so the view goes on updating them (no new set), to the last epoch.
+    const int updatesBefore = view->vectorUpdates();
+    const auto setBefore = view->embeddings();
+    panel.resume();
+    QTRY_VERIFY_WITH_TIMEOUT(finished.count() == 2, 120000);
+    QVERIFY2(finished.at(1).at(0).toBool(), qPrintable(finished.at(1).at(1).toString()));
+    QTRY_VERIFY_WITH_TIMEOUT(!view->jobRunning() && !view->updatePending(), 30000);
+    QVERIFY(view->vectorUpdates() > updatesBefore);
+    QVERIFY(view->embeddings() != setBefore);
+    QCOMPARE(view->embeddings()->size(), std::int64_t(n));
+    QVERIFY2(view->caption().contains(QStringLiteral("epoch 6/6")), qPrintable(view->caption()));
+    QVERIFY(view->lastAlignment().valid);
+    QVERIFY(view->embeddings()->canEmbedImages());  // the package the finished run wrote
   }
 
   void shouldProjectWithUmapAndEmbedDropsWithTheTrainedModel() {
