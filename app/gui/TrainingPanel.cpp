@@ -360,7 +360,7 @@ TrainingPanel::TrainingPanel(QWidget* parent) : QWidget(parent) {
       if (view_) view_->hide();
     } else if (lastN_ > 0) {
       showEmbeddingsInView();
-      view_->raise();
+      if (view_) view_->raise();
     }
   });
 

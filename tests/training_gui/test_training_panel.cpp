@@ -8,6 +8,9 @@
 // kNN accuracy is far above that (about 60-70% measured here), so >= 30% fails only if training is broken.
 
 #include <QAction>
+#include <QCheckBox>
+#include <QGuiApplication>
+#include <QMainWindow>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QImage>
@@ -170,6 +173,20 @@ class TestTrainingPanel : public QObject {
     QCOMPARE(panel.classNames(), QStringList({QStringLiteral("disc"), QStringLiteral("square")}));
     QCOMPARE(int(panel.embeddedLabels().size()), 12);  // every tenth image of each class is held out
     QVERIFY2(epochs.last().at(2).toDouble() >= 0.75, qPrintable(QString::number(epochs.last().at(2).toDouble())));
+  }
+
+  void shouldDisableTheEmbeddingViewWithoutOpenGL() {
+    // This test runs on the offscreen platform, which draws no OpenGL: the live view (an OpenGL scatter
+    // plot) is off, its box disabled with the reason, and asking for it shows nothing instead of crashing.
+    TrainingPanel panel;
+    auto* box = panel.findChild<QCheckBox*>(QStringLiteral("showEmbeddings"));
+    QVERIFY(box);
+    if (QGuiApplication::platformName() != QLatin1String("offscreen")) QSKIP("needs the offscreen platform");
+    QVERIFY(!box->isEnabled());
+    QVERIFY(!panel.showsEmbeddings());
+    QVERIFY2(box->toolTip().contains(QStringLiteral("OpenGL")), qPrintable(box->toolTip()));
+    panel.setShowEmbeddings(true);
+    QVERIFY(panel.findChildren<QMainWindow*>().isEmpty());  // no explorer window was made
   }
 
   void shouldRefuseResumeWithoutCheckpoint() {
