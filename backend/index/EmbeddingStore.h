@@ -158,6 +158,9 @@ class EmbeddingStore {
 
   // k nearest stored vectors of each query row (float32 [Q, D], normalised here); builds the default index
   // first when there is none. Results: one list per query, most similar first (fewer than k when N < k).
+  // Flat index, fewer than 32 queries: ExactScan (ties to the lowest id); from the second such search on,
+  // 1-3 queries scan an fp16 copy first (kept in memory: 2 bytes per value) with the same results. HNSW,
+  // fewer than 4 queries: searched on the calling thread.
   Result<std::vector<std::vector<Neighbour>>> search(const torch::Tensor& queries, int k);
   // Neighbours of stored vector `id`, itself excluded.
   Result<std::vector<Neighbour>> neighboursOf(std::int64_t id, int k);

@@ -1,6 +1,7 @@
 // Exact and approximate k-NN through Loupe's EmbeddingStore, with a NumPy peer in the same run:
 //  1. Exact search at N = 1e6 (D = 128 and 256): one query per call and 8 queries per call through the store
-//     (ExactScan: one pass over the normalised vectors on every core, a top-k per thread), next to the path
+//     (ExactScan: one pass over the normalised vectors on every core, a top-k per thread; 1-3 queries from
+//     the store's second exact search on: over its fp16 copy first, candidates rescored exactly), next to the path
 //     it replaced (LibTorch matmul + topk over the same vectors, measured here) and, in the same run on the
 //     same vectors, NumPy brute force (tests/bench/faiss_peer.py: normalised matmul + argpartition); plus
 //     1000 queries in one call (FAISS IndexFlatIP's sgemm path). Every exact result is checked against
