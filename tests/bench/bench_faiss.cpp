@@ -64,6 +64,9 @@ double median(std::vector<double> t) {
   return t[t.size() / 2];
 }
 
+// FAISS flat's full answer (ids and scores) for the held-out queries: mismatches are printed with scores.
+std::vector<std::vector<index::Neighbour>> faissAnswer;
+
 // Median latency of `calls` store searches of `per` queries each (queries i*per ...), and the ids found.
 std::pair<double, torch::Tensor> perCallMs(index::EmbeddingStore& store, const torch::Tensor& q, int per, int calls) {
   std::vector<double> t;
@@ -78,6 +81,14 @@ std::pair<double, torch::Tensor> perCallMs(index::EmbeddingStore& store, const t
     }
     t.push_back(ms(a, b));
     found.slice(0, int64_t(i) * per, int64_t(i + 1) * per).copy_(ids(*r, 10));
+    for (int j = 0; j < per && !faissAnswer.empty(); ++j) {
+      const auto& mine = (*r)[size_t(j)];
+      const auto& ref = faissAnswer[size_t(i * per + j)];
+      for (size_t m = 0; m < mine.size() && m < ref.size(); ++m)
+        if (mine[m].id != ref[m].id)
+          std::printf("    query %d rank %zu: FAISS id %lld (%.8f), store id %lld (%.8f)\n", i * per + j, m + 1,
+                      (long long)ref[m].id, ref[m].similarity, (long long)mine[m].id, mine[m].similarity);
+    }
   }
   return {median(t), found};
 }
@@ -157,6 +168,7 @@ int main(int argc, char** argv) {
       auto all = store->search(data.queries, 10);  // 1000 queries: FAISS's sgemm path
       auto t2 = Clock::now();
       truth = ids(*all, 10);
+      faissAnswer = *all;
       std::printf("  flat index built in %.2f s; %lld queries in one call (FAISS IndexFlatIP sgemm): %.3f ms/query\n",
                   ms(t0, t1) / 1000, (long long)nq, ms(t1, t2) / double(nq));
       auto [one, oneIds] = perCallMs(*store, data.queries, 1, singles);
