@@ -119,6 +119,36 @@ ScoreBlock pickKernel() {
 ScoreBlock pickKernel() { return scoreBlockBaseline; }
 #endif
 
+Result<void> checkArguments(const float* base, std::int64_t n, std::int64_t d, const float* queries, std::int64_t nq,
+                            std::int64_t k, const float* scores, const std::int64_t* ids) {
+  if (n < 1 || d < 1 || nq < 0 || !base || (nq > 0 && (!queries || !scores || !ids)))
+    return Error(ErrorCode::InvalidArgument, "exact search needs at least one stored row and one dimension");
+  if (k < 1 || k > n)
+    return Error(ErrorCode::InvalidArgument, "exact search: k = " + std::to_string(k) + " must be between 1 and the " +
+                                                 std::to_string(n) + " stored rows");
+  return {};
+}
+
+// The rows' blocks in steps of kStep, handed to the threads from a shared counter: one task per thread (at
+// most one per step), each taking steps until none is left, so a thread that gets less CPU (a busy machine)
+// does less of the work instead of holding everyone up. A thread's steps come in ascending order.
+struct Steps {
+  std::int64_t blocks, steps, workers;
+  std::atomic<std::int64_t> next{0};
+  explicit Steps(std::int64_t n)
+      : blocks((n + kBlock - 1) / kBlock),
+        steps((blocks + kStep - 1) / kStep),
+        workers(std::max<std::int64_t>(1, std::min<std::int64_t>(at::get_num_threads(), steps))) {}
+  // The next step's blocks [begin, end); false when none is left.
+  bool take(std::int64_t& begin, std::int64_t& end) {
+    const std::int64_t step = next.fetch_add(1, std::memory_order_relaxed);
+    if (step >= steps) return false;
+    begin = step * kStep;
+    end = std::min(blocks, begin + kStep);
+    return true;
+  }
+};
+
 // Keeps the k best (score, id) of a stream of rows in ascending id order; `front()` is the weakest kept.
 struct TopHeap {
   std::vector<Hit> h;
@@ -189,30 +219,20 @@ __attribute__((target("avx2,f16c"))) void toHalfRange(const float* x, std::int64
 
 Result<void> exactTopK(const float* base, std::int64_t n, std::int64_t d, const float* queries, std::int64_t nq,
                        std::int64_t k, float* scores, std::int64_t* ids, const CancelToken& cancel) {
-  if (n < 1 || d < 1 || nq < 0 || !base || (nq > 0 && (!queries || !scores || !ids)))
-    return Error(ErrorCode::InvalidArgument, "exact search needs at least one stored row and one dimension");
-  if (k < 1 || k > n)
-    return Error(ErrorCode::InvalidArgument, "exact search: k = " + std::to_string(k) + " must be between 1 and the " +
-                                                 std::to_string(n) + " stored rows");
-  if (nq == 0) return {};
+  if (auto ok = checkArguments(base, n, d, queries, nq, k, scores, ids); !ok || nq == 0) return ok;
   static const ScoreBlock score = pickKernel();
-  const std::int64_t blocks = (n + kBlock - 1) / kBlock;
-  const std::int64_t steps = (blocks + kStep - 1) / kStep;
-  const std::int64_t workers = std::max<std::int64_t>(1, std::min<std::int64_t>(at::get_num_threads(), steps));
+  Steps work(n);
   std::vector<std::vector<Hit>> merged(static_cast<std::size_t>(nq));
   std::mutex mutex;
   std::atomic<bool> stopped{false};
-  std::atomic<std::int64_t> nextStep{0};
   try {
-    // One task per thread; each takes steps of 16 blocks from a shared counter until none is left, so a
-    // thread that gets less CPU (a busy machine) does less of the work instead of holding everyone up.
     // Which thread scores a row never changes the result: ties are settled by id in the merge.
-    at::parallel_for(0, workers, 1, [&](std::int64_t, std::int64_t) {
+    at::parallel_for(0, work.workers, 1, [&](std::int64_t, std::int64_t) {
       std::vector<float> buf(static_cast<std::size_t>(nq * kBlock));
       std::vector<std::vector<Hit>> heaps(static_cast<std::size_t>(nq));
       for (auto& h : heaps) h.reserve(static_cast<std::size_t>(k));
-      for (std::int64_t step; (step = nextStep.fetch_add(1, std::memory_order_relaxed)) < steps;)
-        for (std::int64_t b = step * kStep, end = std::min(blocks, b + kStep); b < end; ++b) {
+      for (std::int64_t first, end; work.take(first, end);)
+        for (std::int64_t b = first; b < end; ++b) {
           if (cancel.isCancelled() || stopped.load(std::memory_order_relaxed)) {
             stopped = true;
             return;
@@ -286,32 +306,24 @@ Result<void> exactTopKHalf(const float* base, const std::uint16_t* half, std::in
                            const CancelToken& cancel) {
 #ifdef LOUPE_HALF_SCAN
   if (!halfScanAvailable() || !half) return exactTopK(base, n, d, queries, nq, k, scores, ids, cancel);
-  if (n < 1 || d < 1 || nq < 0 || !base || (nq > 0 && (!queries || !scores || !ids)))
-    return Error(ErrorCode::InvalidArgument, "exact search needs at least one stored row and one dimension");
-  if (k < 1 || k > n)
-    return Error(ErrorCode::InvalidArgument, "exact search: k = " + std::to_string(k) + " must be between 1 and the " +
-                                                 std::to_string(n) + " stored rows");
-  if (nq == 0) return {};
+  if (auto ok = checkArguments(base, n, d, queries, nq, k, scores, ids); !ok || nq == 0) return ok;
   static const ScoreBlock exact = pickKernel();
   constexpr float margin = 2 * kHalfScoreBound;
-  const std::int64_t blocks = (n + kBlock - 1) / kBlock;
-  const std::int64_t steps = (blocks + kStep - 1) / kStep;
-  const std::int64_t workers = std::max<std::int64_t>(1, std::min<std::int64_t>(at::get_num_threads(), steps));
+  Steps work(n);
   // Per query, from every thread: its approximate top-k and its candidates (approximate score within the
   // margin of its running k-th best when seen; that threshold only rises, so nothing that can reach the
   // final top-k is ever dropped).
   std::vector<std::vector<Hit>> approxTop(static_cast<std::size_t>(nq)), candidates(static_cast<std::size_t>(nq));
   std::mutex mutex;
   std::atomic<bool> stopped{false};
-  std::atomic<std::int64_t> nextStep{0};
   try {
-    at::parallel_for(0, workers, 1, [&](std::int64_t, std::int64_t) {
+    at::parallel_for(0, work.workers, 1, [&](std::int64_t, std::int64_t) {
       std::vector<float> buf(static_cast<std::size_t>(nq * kBlock));
       std::vector<TopHeap> heaps(static_cast<std::size_t>(nq));
       std::vector<std::vector<Hit>> cand(static_cast<std::size_t>(nq));
       for (auto& h : heaps) h.k = k;
-      for (std::int64_t step; (step = nextStep.fetch_add(1, std::memory_order_relaxed)) < steps;) {
-        for (std::int64_t b = step * kStep, end = std::min(blocks, b + kStep); b < end; ++b) {
+      for (std::int64_t first, end; work.take(first, end);) {
+        for (std::int64_t b = first; b < end; ++b) {
           if (cancel.isCancelled() || stopped.load(std::memory_order_relaxed)) {
             stopped = true;
             return;

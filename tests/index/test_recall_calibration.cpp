@@ -32,6 +32,15 @@ torch::Tensor idsOf(const std::vector<std::vector<Neighbour>>& r, int k) {
     for (size_t j = 0; j < r[i].size() && int(j) < k; ++j) t[int64_t(i)][int64_t(j)] = r[i][j].id;
   return t;
 }
+// A sparse HNSW graph (M 8, efConstruction 20), so that efSearch matters.
+IndexOptions sparseHnsw(double targetRecall) {
+  IndexOptions o;
+  o.kind = IndexKind::Hnsw;
+  o.hnswM = 8;
+  o.hnswEfConstruction = 20;
+  o.targetRecall = targetRecall;
+  return o;
+}
 // Independent recall@10: all stored vectors leave-one-out, and the held-out queries.
 std::pair<double, double> measuredRecall(EmbeddingStore& store, const Data& d) {
   auto g = store.knnGraph(10);
@@ -61,11 +70,8 @@ class TestRecallCalibration : public QObject {
     const Data d = data();
     auto store = EmbeddingStore::create(d.base, {}, {});
     QVERIFY(store.ok());
-    IndexOptions o;
+    IndexOptions o = sparseHnsw(target);
     o.kind = IndexKind(kind);
-    o.hnswM = 8;  // a sparse graph, so that efSearch matters
-    o.hnswEfConstruction = 20;
-    o.targetRecall = target;
     o.calibrationQueries = 500;
     std::vector<double> reported;
     Progress progress([&](double f, const std::string&) { reported.push_back(f); });
@@ -116,11 +122,7 @@ class TestRecallCalibration : public QObject {
     const std::string folder = dir.filePath("s").toStdString();
     const Data d = data();
     auto store = EmbeddingStore::create(d.base, {}, {});
-    IndexOptions o;
-    o.kind = IndexKind::Hnsw;
-    o.hnswM = 8;
-    o.hnswEfConstruction = 20;
-    o.targetRecall = 0.93;
+    IndexOptions o = sparseHnsw(0.93);
     QVERIFY(store->buildIndex(o).ok());
     const SearchCalibration c = store->manifest().calibration;
     QCOMPARE(c.queries, 1000);  // the default sample
@@ -164,10 +166,7 @@ class TestRecallCalibration : public QObject {
     // IndexHNSW::search. Same graph, same efSearch: the same neighbours and similarities.
     const Data d = data();
     auto store = EmbeddingStore::create(d.base, {}, {});
-    IndexOptions o;
-    o.kind = IndexKind::Hnsw;
-    o.hnswM = 8;
-    o.targetRecall = 0;
+    IndexOptions o = sparseHnsw(0);
     o.hnswEfSearch = 24;
     QVERIFY(store->buildIndex(o).ok());
     auto batch = store->search(d.queries.slice(0, 0, 40), 10);
