@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <string>
 #include <vector>
@@ -33,6 +34,69 @@ double residualNorm(const std::vector<double>& x, const std::vector<double>& tar
 // A sparse [n, n] COO matrix from (rows, cols, values), duplicates summed.
 torch::Tensor sparse(const torch::Tensor& rows, const torch::Tensor& cols, const torch::Tensor& values, std::int64_t n) {
   return at::sparse_coo_tensor(at::stack({rows, cols}), values, {n, n}).coalesce();
+}
+
+// splitmix64: the sequential path's generator for negative samples (seeded from UmapOptions::seed).
+struct SplitMix64 {
+  std::uint64_t state;
+  std::uint64_t next() {
+    std::uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+};
+
+double clip4(double v) { return v > 4.0 ? 4.0 : (v < -4.0 ? -4.0 : v); }
+
+// One epoch of umap-learn's optimize_layout_euclidean_single_epoch on a CPU layout: the edges due in this
+// epoch in their (row-sorted) order, each move applied at once, so later edges see the earlier moves.
+// Attraction moves both ends; each edge's due negative samples (uniform random points, the point itself
+// skipped) push the head only.
+template <typename T>
+void sequentialEpoch(T* y, int dims, std::int64_t n, std::int64_t edges, const std::int64_t* heads,
+                     const std::int64_t* tails, const double* eps, const double* epsNeg, double* nextSample,
+                     double* nextNegative, double epoch, double alpha, double a, double b, double gamma,
+                     bool negatives, SplitMix64& rng) {
+  const double twoAB = 2.0 * a * b, twoGB = 2.0 * gamma * b;
+  for (std::int64_t i = 0; i < edges; ++i) {
+    if (nextSample[i] > epoch) continue;
+    const std::int64_t j = heads[i], k = tails[i];
+    T* current = y + j * dims;
+    T* other = y + k * dims;
+    double d2 = 0;
+    for (int d = 0; d < dims; ++d) {
+      const double diff = double(current[d]) - double(other[d]);
+      d2 += diff * diff;
+    }
+    if (d2 > 0) {
+      const double p = std::pow(d2, b);  // d2^b; d2^(b - 1) = p / d2
+      const double coeff = -twoAB * (p / d2) / (a * p + 1.0);
+      for (int d = 0; d < dims; ++d) {
+        const double g = clip4(coeff * (double(current[d]) - double(other[d]))) * alpha;
+        current[d] = T(double(current[d]) + g);
+        other[d] = T(double(other[d]) - g);
+      }
+    }
+    nextSample[i] += eps[i];
+    if (!negatives) continue;
+    const std::int64_t count = static_cast<std::int64_t>(std::floor((epoch - nextNegative[i]) / epsNeg[i]));
+    for (std::int64_t s = 0; s < count; ++s) {
+      const std::int64_t m = static_cast<std::int64_t>(rng.next() % std::uint64_t(n));
+      if (m == j) continue;
+      const T* neg = y + m * dims;
+      double e2 = 0;
+      for (int d = 0; d < dims; ++d) {
+        const double diff = double(current[d]) - double(neg[d]);
+        e2 += diff * diff;
+      }
+      if (!(e2 > 0)) continue;
+      const double coeff = twoGB / ((0.001 + e2) * (a * std::pow(e2, b) + 1.0));
+      for (int d = 0; d < dims; ++d)
+        current[d] = T(double(current[d]) + clip4(coeff * (double(current[d]) - double(neg[d]))) * alpha);
+    }
+    if (count > 0) nextNegative[i] += double(count) * epsNeg[i];
+  }
 }
 
 }  // namespace
@@ -259,45 +323,68 @@ Result<UmapResult> umap(const torch::Tensor& points, const UmapOptions& o, const
   result.a = a;
   result.b = b;
   Progress optimise = progress.slice(0.1, 1.0);
+  // CPU: umap-learn's sequential per-edge SGD on the layout's own memory; CUDA: one batch per epoch.
+  const bool sequential = device.is_cpu() && !o.batched;
+  if (sequential) {
+    y = y.contiguous();
+    nextSample = nextSample.to(torch::kCPU).contiguous();
+    nextNegative = nextNegative.to(torch::kCPU).contiguous();
+  }
+  const torch::Tensor headsCpu = sequential ? heads.to(torch::kCPU).contiguous() : torch::Tensor();
+  const torch::Tensor tailsCpu = sequential ? tails.to(torch::kCPU).contiguous() : torch::Tensor();
+  const torch::Tensor epsCpu = sequential ? eps.to(torch::kCPU).contiguous() : torch::Tensor();
+  const torch::Tensor epsNegCpu = sequential ? epsNeg.to(torch::kCPU).contiguous() : torch::Tensor();
+  SplitMix64 rng{o.seed ^ 0x5DEECE66Dull};
   int epoch = 0;
   for (; epoch < epochs; ++epoch) {
     if (cancel.isCancelled()) return Error::cancelled();
     const double alpha = o.learningRate * (1.0 - double(epoch) / double(epochs));
-    const torch::Tensor due = nextSample.le(double(epoch)).nonzero().squeeze(1);
-    if (due.numel() > 0) {
-      const torch::Tensor j = heads.index_select(0, due), k = tails.index_select(0, due);
-      torch::Tensor move = torch::zeros_like(y);
-      // Attraction along the sampled edges, both ends.
-      {
-        const torch::Tensor diff = y.index_select(0, j) - y.index_select(0, k);
-        const torch::Tensor d2 = (diff * diff).sum(1);
-        const torch::Tensor coeff =
-            at::where(d2.gt(0), -twoAB * d2.pow(b - 1.0) / (a * d2.pow(b) + 1.0), torch::zeros({}, d2.options()));
-        const torch::Tensor g = (coeff.unsqueeze(1) * diff).clamp_(-4, 4) * alpha;
-        move.index_add_(0, j, g);
-        move.index_add_(0, k, -g);
-      }
-      const torch::Tensor dueEps = eps.index_select(0, due);
-      nextSample.index_add_(0, due, dueEps);
-      // Negative samples: as many as are due for each edge, from random points; only the sampling end moves.
-      if (negRate > 0) {
-        const torch::Tensor dueNeg = epsNeg.index_select(0, due);
-        const torch::Tensor count =
-            ((double(epoch) - nextNegative.index_select(0, due)) / dueNeg).floor().clamp_min(0).to(torch::kLong);
-        nextNegative.index_add_(0, due, count.to(torch::kDouble) * dueNeg);
-        const std::int64_t total = count.sum().item<std::int64_t>();
-        if (total > 0) {
-          const torch::Tensor jn = j.repeat_interleave(count);
-          const torch::Tensor kn = at::randint(n, {total}, gen, longOpts).to(device);
-          const torch::Tensor diff = y.index_select(0, jn) - y.index_select(0, kn);
+    if (sequential) {
+      const std::int64_t edges = headsCpu.numel();
+      const auto run = [&](auto* data) {
+        sequentialEpoch(data, o.dims, n, edges, headsCpu.data_ptr<std::int64_t>(), tailsCpu.data_ptr<std::int64_t>(),
+                        epsCpu.data_ptr<double>(), epsNegCpu.data_ptr<double>(), nextSample.data_ptr<double>(),
+                        nextNegative.data_ptr<double>(), double(epoch), alpha, a, b, gamma, negRate > 0, rng);
+      };
+      if (dtype == torch::kDouble) run(y.data_ptr<double>());
+      else run(y.data_ptr<float>());
+    } else {
+      const torch::Tensor due = nextSample.le(double(epoch)).nonzero().squeeze(1);
+      if (due.numel() > 0) {
+        const torch::Tensor j = heads.index_select(0, due), k = tails.index_select(0, due);
+        torch::Tensor move = torch::zeros_like(y);
+        // Attraction along the sampled edges, both ends.
+        {
+          const torch::Tensor diff = y.index_select(0, j) - y.index_select(0, k);
           const torch::Tensor d2 = (diff * diff).sum(1);
-          const torch::Tensor coeff = at::where(d2.gt(0).logical_and(jn.ne(kn)),
-                                                2.0 * gamma * b / ((0.001 + d2) * (a * d2.pow(b) + 1.0)),
-                                                torch::zeros({}, d2.options()));
-          move.index_add_(0, jn, (coeff.unsqueeze(1) * diff).clamp_(-4, 4) * alpha);
+          const torch::Tensor coeff =
+              at::where(d2.gt(0), -twoAB * d2.pow(b - 1.0) / (a * d2.pow(b) + 1.0), torch::zeros({}, d2.options()));
+          const torch::Tensor g = (coeff.unsqueeze(1) * diff).clamp_(-4, 4) * alpha;
+          move.index_add_(0, j, g);
+          move.index_add_(0, k, -g);
         }
+        const torch::Tensor dueEps = eps.index_select(0, due);
+        nextSample.index_add_(0, due, dueEps);
+        // Negative samples: as many as are due for each edge, from random points; only the sampling end moves.
+        if (negRate > 0) {
+          const torch::Tensor dueNeg = epsNeg.index_select(0, due);
+          const torch::Tensor count =
+              ((double(epoch) - nextNegative.index_select(0, due)) / dueNeg).floor().clamp_min(0).to(torch::kLong);
+          nextNegative.index_add_(0, due, count.to(torch::kDouble) * dueNeg);
+          const std::int64_t total = count.sum().item<std::int64_t>();
+          if (total > 0) {
+            const torch::Tensor jn = j.repeat_interleave(count);
+            const torch::Tensor kn = at::randint(n, {total}, gen, longOpts).to(device);
+            const torch::Tensor diff = y.index_select(0, jn) - y.index_select(0, kn);
+            const torch::Tensor d2 = (diff * diff).sum(1);
+            const torch::Tensor coeff = at::where(d2.gt(0).logical_and(jn.ne(kn)),
+                                                  2.0 * gamma * b / ((0.001 + d2) * (a * d2.pow(b) + 1.0)),
+                                                  torch::zeros({}, d2.options()));
+            move.index_add_(0, jn, (coeff.unsqueeze(1) * diff).clamp_(-4, 4) * alpha);
+          }
+        }
+        y.add_(move);
       }
-      y.add_(move);
     }
     optimise.report(double(epoch + 1) / double(epochs), "UMAP");
     if (callback && o.callbackEvery > 0 && (epoch + 1) % o.callbackEvery == 0 && epoch + 1 < epochs) {

@@ -4,7 +4,7 @@
 // TSNE, and umap-js through projection_peer.js) run on exactly the same input; projection_peer.py --loupe
 // runs this benchmark first, in the same run.
 //
-//   bench_projection [--out DIR] [--n N] [--methods tsne,umap] [--device cpu|cuda] [--threads N] [--prepare-only]
+//   bench_projection [--out DIR] [--n N] [--methods tsne,umap] [--device cpu|cuda] [--threads N] [--umap-batched] [--prepare-only]
 //
 // --n keeps the first N of the 70,000 vectors (the PCA is always fitted on all of them).
 #include <ATen/Parallel.h>
@@ -71,7 +71,7 @@ bool writeRaw(const std::string& path, const torch::Tensor& t) {
 int main(int argc, char** argv) {
   std::string out = "projection-bench", methods = "tsne,umap", device = "cpu";
   std::int64_t limit = 70000;
-  bool prepareOnly = false;
+  bool prepareOnly = false, umapBatched = false;
   int threads = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -81,9 +81,10 @@ int main(int argc, char** argv) {
     else if (a == "--methods") methods = next();
     else if (a == "--device") device = next();
     else if (a == "--prepare-only") prepareOnly = true;
+    else if (a == "--umap-batched") umapBatched = true;  // CPU: the batched epochs instead of sequential SGD
     else if (a == "--threads") threads = std::stoi(next());
     else {
-      std::cerr << "usage: bench_projection [--out DIR] [--n N] [--methods tsne,umap] [--device cpu|cuda] [--threads N] [--prepare-only]\n";
+      std::cerr << "usage: bench_projection [--out DIR] [--n N] [--methods tsne,umap] [--device cpu|cuda] [--threads N] [--umap-batched] [--prepare-only]\n";
       return 2;
     }
   }
@@ -136,6 +137,7 @@ int main(int argc, char** argv) {
       extra = r->kl;
     } else {
       UmapOptions o;  // n_neighbors 15, min_dist 0.1, 200 epochs above 10,000 points: umap-learn's defaults
+      o.batched = umapBatched;
       auto r = umap(x, o);
       if (!r) {
         std::cerr << r.error().toString() << "\n";

@@ -1,6 +1,6 @@
 // UMAP: the a/b curve fit (umap-learn's published values for min_dist 0.1, spread 1, and scipy's curve_fit
 // at run time for another setting), sigma/rho calibration, the fuzzy union on a hand-worked graph, separated
-// blobs, determinism, progressive callbacks that stop, prompt cancellation, umap-js / scikit-learn's TSNE on
+// blobs, determinism, the sequential CPU SGD against the batched (CUDA) epochs, progressive callbacks that stop, prompt cancellation, umap-js / scikit-learn's TSNE on
 // a Fashion-MNIST subset (fixture from make_reference.py), bad input.
 #include <QtTest>
 
@@ -155,6 +155,34 @@ class TestUmap : public QObject {
           qint64(clock.elapsed()), js, sk);
     QVERIFY(js > 0.5);
     QVERIFY2(acc > js - 0.03, qPrintable(QString("Loupe %1 vs umap-js %2").arg(acc).arg(js)));
+  }
+
+  void sequentialAndBatchedAgree() {
+    // The CPU's sequential per-edge SGD (umap-learn's order) and the batched epochs that CUDA runs sample the
+    // same edges and the same number of negatives per epoch; they differ only in when a move becomes visible.
+    // Reference: both must lay out the same Fashion-MNIST subset about equally well (10-NN accuracy within
+    // 0.03) and the same separated blobs perfectly.
+    const auto [bx, bl] = blobs(4, 100, 16, 10.0, 9);
+    UmapOptions o;
+    o.epochs = 150;
+    auto seq = umap(bx, o);
+    o.batched = true;
+    auto bat = umap(bx, o);
+    QVERIFY(seq.ok() && bat.ok());
+    QCOMPARE(*knnLabelAccuracy(seq->layout, bl, 10), 1.0);
+    QCOMPARE(*knnLabelAccuracy(bat->layout, bl, 10), 1.0);
+    QVERIFY(!torch::equal(seq->layout, bat->layout));
+
+    const auto [x, labels] = fashionSubset(2000);
+    if (!x.defined()) QSKIP("Fashion-MNIST is not installed (Debian package dataset-fashion-mnist)");
+    UmapOptions f;
+    auto s = umap(x, f);
+    f.batched = true;
+    auto b = umap(x, f);
+    QVERIFY(s.ok() && b.ok());
+    const double accS = *knnLabelAccuracy(s->layout, labels, 10), accB = *knnLabelAccuracy(b->layout, labels, 10);
+    qInfo("10-NN accuracy: sequential %.4f, batched %.4f", accS, accB);
+    QVERIFY2(std::abs(accS - accB) < 0.03, qPrintable(QString("sequential %1 vs batched %2").arg(accS).arg(accB)));
   }
 
   void rejectsBadInput() {
