@@ -4,7 +4,7 @@
 // TSNE, and umap-js through projection_peer.js) run on exactly the same input; projection_peer.py --loupe
 // runs this benchmark first, in the same run.
 //
-//   bench_projection [--out DIR] [--n N] [--methods tsne,umap] [--device cpu|cuda] [--threads N] [--umap-batched] [--prepare-only]
+//   bench_projection [--out DIR] [--n N] [--methods tsne,umap] [--device cpu|cuda] [--threads N] [--umap-batched] [--seed S] [--prepare-only]
 //
 // --n keeps the first N of the 70,000 vectors (the PCA is always fitted on all of them).
 #include <ATen/Parallel.h>
@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
   std::int64_t limit = 70000;
   bool prepareOnly = false, umapBatched = false;
   int threads = 0;
+  std::uint64_t seed = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
@@ -81,10 +82,11 @@ int main(int argc, char** argv) {
     else if (a == "--methods") methods = next();
     else if (a == "--device") device = next();
     else if (a == "--prepare-only") prepareOnly = true;
+    else if (a == "--seed") seed = std::stoull(next());
     else if (a == "--umap-batched") umapBatched = true;  // CPU: the batched epochs instead of sequential SGD
     else if (a == "--threads") threads = std::stoi(next());
     else {
-      std::cerr << "usage: bench_projection [--out DIR] [--n N] [--methods tsne,umap] [--device cpu|cuda] [--threads N] [--umap-batched] [--prepare-only]\n";
+      std::cerr << "usage: bench_projection [--out DIR] [--n N] [--methods tsne,umap] [--device cpu|cuda] [--threads N] [--umap-batched] [--seed S] [--prepare-only]\n";
       return 2;
     }
   }
@@ -138,6 +140,7 @@ int main(int argc, char** argv) {
     } else {
       UmapOptions o;  // n_neighbors 15, min_dist 0.1, 200 epochs above 10,000 points: umap-learn's defaults
       o.batched = umapBatched;
+      o.seed = seed;
       auto r = umap(x, o);
       if (!r) {
         std::cerr << r.error().toString() << "\n";
