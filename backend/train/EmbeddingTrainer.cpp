@@ -1,4 +1,5 @@
 #include "EmbeddingTrainer.h"
+#include "train/Checkpoint.h"
 #include "train/Schedule.h"
 #include "train/TrainLoop.h"
 
@@ -50,66 +51,34 @@ torch::Tensor normaliseBatch(const torch::Tensor& u8, const torch::Tensor& mean,
 
 using Checkpoint = EpochState;
 
+torch::Tensor architectureTensor(const runtime::EmbeddingCnnConfig& c) {
+  return torch::tensor(std::vector<int64_t>{c.inChannels, c.embeddingDim, c.classes, c.projectionDim});
+}
+
+// CoNe's neighbour bank goes into the checkpoint too, so a resumed run continues exactly.
 Result<void> saveCheckpoint(const std::string& path, EmbeddingCnn& model, torch::optim::Optimizer& opt, Loss& loss,
                             const Checkpoint& state) {
-  try {
-    torch::serialize::OutputArchive archive;
-    torch::serialize::OutputArchive modelArchive, optArchive;
-    model->save(modelArchive);
-    opt.save(optArchive);
-    archive.write("model", modelArchive);
-    archive.write("optimizer", optArchive);
-    archive.write("epoch", torch::tensor(int64_t(state.epoch)));
-    archive.write("losses", torch::tensor(state.losses, torch::kDouble));
-    archive.write("architecture", torch::tensor(std::vector<int64_t>{
-                                                    model->config().inChannels, model->config().embeddingDim,
-                                                    model->config().classes, model->config().projectionDim}));
-    if (auto* cone = dynamic_cast<ConeLoss*>(&loss); cone && cone->bankKeys().defined()) {
-      archive.write("cone_keys", cone->bankKeys());
-      archive.write("cone_labels", cone->bankLabels());
-      archive.write("cone_probs", cone->bankProbs());
-    }
-    const std::string tmp = path + ".partial";
-    archive.save_to(tmp);
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) return Error{ErrorCode::Io, "Cannot move the checkpoint into place at " + path + ": " + ec.message()};
-  } catch (const c10::Error& e) {
-    return Error{ErrorCode::Io, "Cannot write the checkpoint " + path + ": " + e.what_without_backtrace()};
-  }
-  return {};
+  return saveTrainingCheckpoint(path, model, opt, state, architectureTensor(model->config()),
+                                [&](torch::serialize::OutputArchive& archive) {
+                                  if (auto* cone = dynamic_cast<ConeLoss*>(&loss); cone && cone->bankKeys().defined()) {
+                                    archive.write("cone_keys", cone->bankKeys());
+                                    archive.write("cone_labels", cone->bankLabels());
+                                    archive.write("cone_probs", cone->bankProbs());
+                                  }
+                                });
 }
 
 Result<Checkpoint> loadCheckpoint(const std::string& path, EmbeddingCnn& model, torch::optim::Optimizer& opt, Loss& loss) {
-  Checkpoint state;
-  try {
-    torch::serialize::InputArchive archive, modelArchive, optArchive;
-    archive.load_from(path);
-    torch::Tensor arch, epoch, losses;
-    archive.read("architecture", arch);
-    const auto& c = model->config();
-    const std::vector<int64_t> expected = {c.inChannels, c.embeddingDim, c.classes, c.projectionDim};
-    if (!torch::equal(arch, torch::tensor(expected)))
-      return Error{ErrorCode::InvalidArgument, path + " was written for another network configuration; resume with the "
-                                                      "same options or start afresh"};
-    archive.read("model", modelArchive);
-    model->load(modelArchive);
-    archive.read("optimizer", optArchive);
-    opt.load(optArchive);
-    archive.read("epoch", epoch);
-    archive.read("losses", losses);
-    state.epoch = int(epoch.item<int64_t>());
-    for (int64_t i = 0; i < losses.numel(); ++i) state.losses.push_back(losses[i].item<double>());
-    if (auto* cone = dynamic_cast<ConeLoss*>(&loss)) {
-      torch::Tensor k, l, p;
-      if (archive.try_read("cone_keys", k) && archive.try_read("cone_labels", l) && archive.try_read("cone_probs", p))
-        cone->setBank(k, l, p);
-    }
-  } catch (const c10::Error& e) {
-    const std::string what = e.what_without_backtrace();
-    return Error{ErrorCode::CorruptData, "Cannot resume from " + path + ": " + what.substr(0, what.find('\n'))};
-  }
-  return state;
+  return loadTrainingCheckpoint(path, model, opt, architectureTensor(model->config()),
+                                "another network configuration; resume with the same options or start afresh",
+                                [&](torch::serialize::InputArchive& archive) {
+                                  if (auto* cone = dynamic_cast<ConeLoss*>(&loss)) {
+                                    torch::Tensor k, l, p;
+                                    if (archive.try_read("cone_keys", k) && archive.try_read("cone_labels", l) &&
+                                        archive.try_read("cone_probs", p))
+                                      cone->setBank(k, l, p);
+                                  }
+                                });
 }
 
 }  // namespace

@@ -1,4 +1,5 @@
 #include "ForgeryTrainer.h"
+#include "train/Checkpoint.h"
 #include "train/Schedule.h"
 #include "train/TrainLoop.h"
 
@@ -23,49 +24,12 @@ torch::Tensor architectureTensor(const ForgeryFcnConfig& c, int size) {
 
 Result<void> saveCheckpoint(const std::string& path, ForgeryFcn& model, torch::optim::Optimizer& opt,
                             const Checkpoint& state, int size) {
-  try {
-    torch::serialize::OutputArchive archive, modelArchive, optArchive;
-    model->save(modelArchive);
-    opt.save(optArchive);
-    archive.write("model", modelArchive);
-    archive.write("optimizer", optArchive);
-    archive.write("epoch", torch::tensor(int64_t(state.epoch)));
-    archive.write("losses", torch::tensor(state.losses, torch::kDouble));
-    archive.write("architecture", architectureTensor(model->config(), size));
-    const std::string tmp = path + ".partial";
-    archive.save_to(tmp);
-    std::error_code ec;
-    fs::rename(tmp, path, ec);
-    if (ec) return Error{ErrorCode::Io, "Cannot move the checkpoint into place at " + path + ": " + ec.message()};
-  } catch (const c10::Error& e) {
-    return Error{ErrorCode::Io, "Cannot write the checkpoint " + path + ": " + e.what_without_backtrace()};
-  }
-  return {};
+  return saveTrainingCheckpoint(path, model, opt, state, architectureTensor(model->config(), size));
 }
 
 Result<Checkpoint> loadCheckpoint(const std::string& path, ForgeryFcn& model, torch::optim::Optimizer& opt, int size) {
-  Checkpoint state;
-  try {
-    torch::serialize::InputArchive archive, modelArchive, optArchive;
-    archive.load_from(path);
-    torch::Tensor arch, epoch, losses;
-    archive.read("architecture", arch);
-    if (!torch::equal(arch, architectureTensor(model->config(), size)))
-      return Error{ErrorCode::InvalidArgument, path + " was written for another network or crop size; resume with the "
-                                                      "same options or start afresh"};
-    archive.read("model", modelArchive);
-    model->load(modelArchive);
-    archive.read("optimizer", optArchive);
-    opt.load(optArchive);
-    archive.read("epoch", epoch);
-    archive.read("losses", losses);
-    state.epoch = int(epoch.item<int64_t>());
-    for (int64_t i = 0; i < losses.numel(); ++i) state.losses.push_back(losses[i].item<double>());
-  } catch (const c10::Error& e) {
-    const std::string what = e.what_without_backtrace();
-    return Error{ErrorCode::CorruptData, "Cannot resume from " + path + ": " + what.substr(0, what.find('\n'))};
-  }
-  return state;
+  return loadTrainingCheckpoint(path, model, opt, architectureTensor(model->config(), size),
+                                "another network or crop size; resume with the same options or start afresh");
 }
 
 }  // namespace
